@@ -1,0 +1,110 @@
+"""Remove scraped site boilerplate from article text without touching the article's sentences.
+
+Scrapers keep weather widgets, view counters, "copied to clipboard" notices, share/print links,
+lone dates, bullets and wire markers (`// انتهى //`) between the sentences. The patterns live in
+`data/boilerplate.json` (learned from the seeds and SaudiNewsNet) so that they can grow without
+code changes. A rule drops a line only when it matches the *whole* line, so a sentence that merely
+mentions a date or a number stays. Lone date lines are returned too: they are the byline date that
+ingest falls back on when the input carries no publication date.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+
+from . import DATA_DIR
+from .normalize import matching_form
+
+__all__ = ["Cleaned", "clean_text", "split_title"]
+
+
+@dataclass
+class Cleaned:
+    text: str
+    removed: list[tuple[str, str]] = field(default_factory=list)  # (rule name, line as written)
+
+    def lines_of(self, rule: str) -> list[str]:
+        return [line for name, line in self.removed if name == rule]
+
+
+@dataclass(frozen=True)
+class _Rules:
+    bullet: re.Pattern
+    line: tuple[tuple[str, re.Pattern], ...]
+    prefix: tuple[tuple[str, re.Pattern], ...]
+    tail: tuple[tuple[str, re.Pattern], ...]
+
+
+@lru_cache(maxsize=1)
+def _rules() -> _Rules:
+    data = json.loads((DATA_DIR / "boilerplate.json").read_text("utf-8"))
+
+    def compile_all(kind: str, flags: int = 0) -> tuple[tuple[str, re.Pattern], ...]:
+        return tuple((r["name"], re.compile(r["pattern"], flags)) for r in data[kind])
+
+    return _Rules(
+        bullet=re.compile(data["bullet"]),
+        line=compile_all("line", re.IGNORECASE),
+        prefix=tuple((n, re.compile("^" + p.pattern)) for n, p in compile_all("prefix")),
+        tail=compile_all("tail"),
+    )
+
+
+def boilerplate_rule(line: str) -> str | None:
+    """Name of the rule that makes `line` boilerplate, or None when it is article text."""
+    rules = _rules()
+    stripped = line.strip()
+    if not stripped:
+        return None
+    body = rules.bullet.sub("", stripped, count=1)
+    if not body:
+        return "lone_bullet"
+    for name, pattern in rules.line:
+        if pattern.fullmatch(body) or pattern.fullmatch(stripped):
+            return name
+    return None
+
+
+def clean_text(text: str, title: str | None = None) -> Cleaned:
+    """Drop boilerplate lines, repeated title lines and trailing tag lists; keep the rest as written."""
+    rules = _rules()
+    removed: list[tuple[str, str]] = []
+    kept: list[str] = []
+    title_key = matching_form(title) if title else None
+    previous_key = None
+    for raw_line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = raw_line.strip()
+        if not line:
+            continue
+        for name, pattern in rules.prefix:
+            cut = pattern.sub("", line, count=1)
+            if cut != line:
+                removed.append((name, line[: len(line) - len(cut)]))
+                line = cut.strip()
+        rule = boilerplate_rule(line) if line else "empty"
+        if rule:
+            removed.append((rule, line))
+            continue
+        key = matching_form(line)
+        if key == previous_key or (title_key and key == title_key):
+            removed.append(("repeated_line", line))
+            continue
+        previous_key = key
+        kept.append(line)
+    body = "\n".join(kept)
+    for name, pattern in rules.tail:
+        match = pattern.search(body)
+        if match:
+            removed.append((name, match.group(0).strip()))
+            body = body[: match.start()].rstrip()
+    return Cleaned(body, removed)
+
+
+def split_title(text: str) -> tuple[str, str]:
+    """A plain-text article's title is its first non-boilerplate, non-empty line."""
+    cleaned = clean_text(text)
+    first, _, rest = cleaned.text.partition("\n")
+    return first.strip(), rest

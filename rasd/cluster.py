@@ -1,0 +1,320 @@
+"""The story engine: for each incoming article, copy or not, which story (event), which thread.
+
+In the spirit of Miranda et al. 2018 (Multilingual Clustering of Streaming News), every article is
+compared with the *candidate* stories an inverted index returns (never a scan of all stories) on
+several signals: TF-IDF cosine of stemmed title and body against the story's centroids, shared rare
+proper tokens (names), shared numbers, and time distance with decay. A logistic model learned from
+hand-labelled SaudiNewsNet days (`scripts/train_join.py`, shipped as `data/join_model.json`) turns
+the signals into the probability that the article belongs to the story; the article joins the most
+probable story when that probability passes the model's learned cut, else it opens a new story.
+
+Stories are linked into *threads* (the same long-running matter, months or years apart) when a new
+story shares several rare names and enough vocabulary with an older story of any age.
+
+Stories never change ids and articles never move: later articles can only join or open stories,
+so ingesting day by day gives the same stories as ingesting at once (up to input order).
+Articles without a date are compared on content alone (the time signal is neutral), and never
+expire from the candidate index.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+
+from . import DATA_DIR
+from .dedupe import CopyIndex, pack, shingles, signature, unpack
+from .features import Features, article_features, cosine
+
+__all__ = ["Decision", "JoinModel", "StoryEngine", "StoryState", "SIGNALS", "day_number"]
+
+SIGNALS = ("body", "title", "title_body", "names", "numbers", "time", "undated", "size")
+EVENT_WINDOW_DAYS = 4.0  # a story takes no new article more than this many days after its last one
+MAX_CANDIDATES = 40
+_INDEX_BODY_TERMS = 12
+_MAX_DF_SHARE = 0.05  # terms in more than 5% of documents are too common to find candidates by
+
+
+def day_number(published: str | None) -> float | None:
+    """Days since 1970-01-01 of an ISO date or datetime, None when unknown."""
+    if not published:
+        return None
+    try:
+        value = datetime.fromisoformat(published)
+    except ValueError:
+        return None
+    return value.timestamp() / 86400.0 if value.tzinfo else (value - datetime(1970, 1, 1)).total_seconds() / 86400.0
+
+
+@dataclass
+class StoryState:
+    """A story's running centroids and indexes, rebuilt from the store at start-up."""
+
+    id: int
+    thread: int
+    title: dict[str, float] = field(default_factory=dict)
+    body: dict[str, float] = field(default_factory=dict)
+    names: dict[str, float] = field(default_factory=dict)
+    numbers: set[str] = field(default_factory=set)
+    size: int = 0
+    first: float | None = None
+    last: float | None = None
+    title_norm: float = 1.0
+    body_norm: float = 1.0
+    indexed: set[str] = field(default_factory=set)
+
+    def absorb(self, feats: Features, keep: int = 150) -> None:
+        for vec_name in ("title", "body"):
+            vec = getattr(self, vec_name)
+            for term, weight in getattr(feats, vec_name).items():
+                vec[term] = vec.get(term, 0.0) + weight
+            if len(vec) > keep:
+                vec = dict(sorted(vec.items(), key=lambda kv: -kv[1])[:keep])
+                setattr(self, vec_name, vec)
+        self.title_norm = math.sqrt(sum(w * w for w in self.title.values())) or 1.0
+        self.body_norm = math.sqrt(sum(w * w for w in self.body.values())) or 1.0
+        self.names.update(feats.names)
+        self.numbers.update(feats.numbers)
+        self.size += 1
+        if feats.time is not None:
+            self.first = feats.time if self.first is None else min(self.first, feats.time)
+            self.last = feats.time if self.last is None else max(self.last, feats.time)
+
+
+def signals(feats: Features, story: StoryState) -> dict[str, float]:
+    """How alike an article and a story are, one number per signal (all in [0, 1])."""
+    shared_names = [w for w in feats.names if w in story.names]
+    name_mass = sum(feats.names.values())
+    if shared_names and name_mass:
+        names = sum(feats.names[w] for w in shared_names) / min(name_mass, sum(story.names.values()))
+    else:
+        names = 0.0
+    numbers = 0.0
+    if feats.numbers and story.numbers:
+        numbers = len(story.numbers.intersection(feats.numbers)) / min(len(feats.numbers), len(story.numbers))
+    undated = feats.time is None or story.last is None
+    if undated:
+        time = 0.5
+    else:
+        gap = max(0.0, story.first - feats.time, feats.time - story.last)
+        time = math.exp(-gap / 1.5)
+    return {
+        "body": cosine(feats.body, story.body, story.body_norm),
+        "title": cosine(feats.title, story.title, story.title_norm),
+        "title_body": cosine(feats.title, story.body, story.body_norm),
+        "names": min(1.0, names),
+        "numbers": min(1.0, numbers),
+        "time": time,
+        "undated": 1.0 if undated else 0.0,
+        "size": min(1.0, math.log1p(story.size) / 4.0),
+    }
+
+
+@dataclass
+class JoinModel:
+    """Logistic model: P(article belongs to story | signals), with the cut learned on dev gold."""
+
+    weights: dict[str, float]
+    bias: float
+    cut: float = 0.5
+    interactions: tuple[tuple[str, str], ...] = ()
+
+    def vector(self, sig: dict[str, float]) -> dict[str, float]:
+        values = dict(sig)
+        for a, b in self.interactions:
+            values[f"{a}*{b}"] = sig[a] * sig[b]
+        return values
+
+    def probability(self, sig: dict[str, float]) -> float:
+        values = self.vector(sig)
+        z = self.bias + sum(w * values.get(name, 0.0) for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def to_json(self) -> dict:
+        return {"weights": self.weights, "bias": self.bias, "cut": self.cut,
+                "interactions": [list(p) for p in self.interactions]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "JoinModel":
+        return cls(data["weights"], data["bias"], data.get("cut", 0.5),
+                   tuple(tuple(p) for p in data.get("interactions", ())))
+
+
+@lru_cache(maxsize=1)
+def default_model() -> JoinModel:
+    path = DATA_DIR / "join_model.json"
+    if path.is_file():
+        return JoinModel.from_json(json.loads(path.read_text("utf-8")))
+    # Untrained fallback: content similarity dominates, time gates.
+    return JoinModel({"body": 9.0, "title": 3.0, "names": 2.0, "time": 2.0}, bias=-7.0)
+
+
+@dataclass
+class Decision:
+    """What the engine decided for one article, and why (stored as the article's join reason)."""
+
+    story: int | None  # None: open a new story
+    score: float
+    reason: dict
+    copy_of: int | None = None
+    thread: int | None = None
+
+
+class StoryEngine:
+    """Online story clustering with persistent, incremental state (see module docstring)."""
+
+    def __init__(self, model: JoinModel | None = None, thread_min_names: int = 2, thread_min_body: float = 0.25):
+        self.model = model or default_model()
+        self.thread_min_names = thread_min_names
+        self.thread_min_body = thread_min_body
+        self.stories: dict[int, StoryState] = {}
+        self.event_index: dict[str, list[int]] = {}
+        self.name_index: dict[str, list[int]] = {}
+        self.copies = CopyIndex()
+        self.copy_story: dict[int, tuple[int, str]] = {}  # article rowid -> (story id, article id)
+        self.canonical: dict[int, int] = {}
+        from .features import idf_table
+
+        table = idf_table()
+        self._common = {s for s, df in table.stems.items() if df > _MAX_DF_SHARE * table.docs}
+
+    # -- features -----------------------------------------------------------------------------
+    def features(self, title: str, text: str, published: str | None) -> tuple[Features, str | None]:
+        feats = article_features(title, text, day_number(published))
+        shingle_set = shingles(text)
+        sig = pack(signature(text, shingle_set=shingle_set)) if len(shingle_set) >= self.copies.min_shingles else None
+        return feats, sig
+
+    # -- candidates ---------------------------------------------------------------------------
+    def _index_story(self, story: StoryState, feats: Features) -> None:
+        top = sorted(feats.body.items(), key=lambda kv: -kv[1])
+        terms = [t for t, _ in top if t not in self._common][:_INDEX_BODY_TERMS] + list(feats.title)
+        for term in terms:
+            if term not in story.indexed and term not in self._common:
+                story.indexed.add(term)
+                self.event_index.setdefault(term, []).append(story.id)
+        for name in feats.names:
+            if "n:" + name not in story.indexed:
+                story.indexed.add("n:" + name)
+                self.name_index.setdefault(name, []).append(story.id)
+
+    def _live(self, story: StoryState, time: float | None) -> bool:
+        if time is None or story.last is None:
+            return True
+        return story.first - EVENT_WINDOW_DAYS <= time <= story.last + EVENT_WINDOW_DAYS
+
+    def candidates(self, feats: Features) -> list[StoryState]:
+        """Stories sharing index terms with the article and within the event window."""
+        hits: dict[int, float] = {}
+        top = sorted(feats.body.items(), key=lambda kv: -kv[1])
+        terms = [t for t, _ in top if t not in self._common][:_INDEX_BODY_TERMS * 2] + list(feats.title)
+        for term in set(terms):
+            postings = self.event_index.get(term)
+            if not postings:
+                continue
+            if feats.time is not None and len(postings) > 64:
+                postings[:] = [s for s in postings if not self._expired(self.stories[s], feats.time)]
+            for sid in postings:
+                hits[sid] = hits.get(sid, 0.0) + 1.0
+        for name in feats.names:
+            for sid in self.name_index.get(name, ()):
+                if sid in hits or len(self.name_index[name]) < 50:
+                    hits[sid] = hits.get(sid, 0.0) + 1.0
+        ranked = sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))
+        out = []
+        for sid, _ in ranked:
+            story = self.stories[sid]
+            if self._live(story, feats.time):
+                out.append(story)
+                if len(out) >= MAX_CANDIDATES:
+                    break
+        return out
+
+    @staticmethod
+    def _expired(story: StoryState, time: float) -> bool:
+        return story.last is not None and time - story.last > EVENT_WINDOW_DAYS
+
+    # -- decisions ----------------------------------------------------------------------------
+    def decide(self, feats: Features, sig: str | None,
+               oracle: Callable[[list[tuple[StoryState, dict]]], int | None] | None = None) -> Decision:
+        """Copy of an earlier article, member of an existing story, or a new story."""
+        if sig is not None:
+            found = self.copies.find(unpack(sig))
+            if found is not None:
+                rowid, jaccard = found
+                canonical = self.canonical.get(rowid, rowid)
+                story_id, original = self.copy_story[canonical]
+                return Decision(story_id, round(jaccard, 3),
+                                {"decision": "copy", "copy_of": original, "jaccard": round(jaccard, 3)},
+                                copy_of=canonical)
+        scored = []
+        for story in self.candidates(feats):
+            sig_values = signals(feats, story)
+            scored.append((story, sig_values, self.model.probability(sig_values)))
+        scored.sort(key=lambda item: (-item[2], item[0].id))
+        if oracle is not None:
+            chosen = oracle([(s, v) for s, v, _ in scored])
+            best = next((item for item in scored if item[0].id == chosen), None)
+        else:
+            best = scored[0] if scored and scored[0][2] >= self.model.cut else None
+        runner_up = round(scored[1][2], 3) if len(scored) > 1 else None
+        if best is None:
+            top = scored[0] if scored else None
+            reason = {"decision": "new", "candidates": len(scored),
+                      "best_story": top[0].id if top else None, "best_score": round(top[2], 3) if top else None}
+            return Decision(None, 1.0 - (top[2] if top else 0.0), reason)
+        story, values, prob = best
+        top_signals = dict(sorted(((k, round(v, 3)) for k, v in values.items() if k not in ("undated", "size")),
+                                  key=lambda kv: -kv[1])[:4])
+        reason = {"decision": "joined", "score": round(prob, 3), "signals": top_signals,
+                  "candidates": len(scored), "runner_up": runner_up}
+        return Decision(story.id, prob, reason)
+
+    def thread_for(self, feats: Features) -> tuple[int, float, dict] | None:
+        """(thread id, score, reason) of the older story this new story continues, if any."""
+        counts: dict[int, int] = {}
+        for name in feats.names:
+            for sid in self.name_index.get(name, ())[-200:]:
+                counts[sid] = counts.get(sid, 0) + 1
+        best = None
+        for sid, shared in counts.items():
+            if shared < self.thread_min_names:
+                continue
+            story = self.stories[sid]
+            body = cosine(feats.body, story.body, story.body_norm)
+            if body < self.thread_min_body:
+                continue
+            score = body + 0.05 * min(shared, 6)
+            if best is None or score > best[1]:
+                best = (story.thread, score, {"story": sid, "shared_names": shared, "body": round(body, 3)})
+        return best
+
+    # -- state --------------------------------------------------------------------------------
+    def register(self, rowid: int, article_id: str, story_id: int, thread_id: int, feats: Features,
+                 sig: str | None, copy_of: int | None) -> None:
+        """Record an article's final placement in the in-memory state."""
+        story = self.stories.get(story_id)
+        if story is None:
+            story = self.stories[story_id] = StoryState(story_id, thread_id)
+        if copy_of is None:
+            story.absorb(feats)
+            self._index_story(story, feats)
+            self.copy_story[rowid] = (story_id, article_id)
+        else:
+            self.canonical[rowid] = copy_of
+            story.size += 1
+        if sig is not None:
+            self.copies.add(rowid, unpack(sig))
+
+    def load(self, rows) -> None:
+        """Rebuild the state from stored rows (rowid, id, story_id, thread_id, copy_of, features)."""
+        for row in rows:
+            if row["story_id"] is None or not row["features"]:
+                continue
+            data = json.loads(row["features"])
+            self.register(row["rowid"], row["id"], row["story_id"], row["thread_id"],
+                          Features.from_json(data), data.get("m"), row["copy_of"])

@@ -1,0 +1,157 @@
+"""What the story engine compares: stemmed TF-IDF vectors, rare proper tokens, numbers, time.
+
+Stems come from the snowball `arabic` stemmer (PyStemmer) after a light fold that keeps `ة` (the
+stemmer uses it to find suffixes) and a light strip of the clitics `و ف ب ك ل` + `ال`, which snowball
+leaves on (`والمساعدة` and `المساعدة` must meet). Document frequencies are learned from SaudiNewsNet
+by `scripts/train_idf.py` and ship as `data/idf.json.gz`; a word never seen there counts as rare.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+
+from . import DATA_DIR
+from .normalize import LETTER_MAP, fold_digits, fold_punctuation, strip_marks
+
+__all__ = ["Features", "IdfTable", "article_features", "stem_tokens", "name_tokens", "cosine", "idf_table"]
+
+_STEM_MAP = str.maketrans({k: v for k, v in LETTER_MAP.items() if k not in "ةۃ"})
+_NAME_MAP = str.maketrans(LETTER_MAP)
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_NUMBER = re.compile(r"(?<![\d.,])\d[\d,]*(?:\.\d+)?(?![\d])")
+_CLITIC = re.compile(r"^(?:وال|فال|بال|كال|ولل|فلل|لل|ال)(?=\w{3,})")
+_MAX_BODY_TOKENS = 400  # the lede carries the event; long tails add noise and cost
+STOPWORDS = frozenset("""
+في من على الى إلى عن مع ان أن إن الذي التي الذين اللذين هذا هذه ذلك تلك هو هي هم هن كان كانت يكون
+تكون قد لقد لا لم لن ما ماذا كل بعض غير بين حتى اذا إذا او أو ثم كما لكن بل عند عندما خلال بعد قبل
+منذ حول ضد نحو لدى أي اي وقال قال وقالت قالت واضاف وأضاف أضاف اضاف واكد وأكد أكد اكد وأشار واشار
+أشار اشار وأوضح واوضح اوضح أوضح ذكر وذكر وذكرت أيضا ايضا وفي ومن وعلى والى وإلى وعن ومع وان وأن
+وهو وهي وكان وكانت ولا ولم وما وقد فيما بينما انه أنه إنه انها أنها إنها لها له لهم منها منه عليها
+عليه فيها فيه اليوم امس أمس يوم العام عام حيث وذلك الا إلا عبر دون جميع كافة سوف سيتم تم يتم وتم
+""".split())
+
+
+@dataclass
+class Features:
+    """One article's comparison signals (all keys in folded form)."""
+
+    title: dict[str, float]
+    body: dict[str, float]
+    names: dict[str, float]  # rare proper tokens -> idf
+    numbers: list[str]
+    time: float | None  # days since the epoch, None when the article has no date
+
+    def to_json(self) -> dict:
+        return {"t": self.title, "b": self.body, "n": self.names, "d": self.numbers, "time": self.time}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Features":
+        return cls(data["t"], data["b"], data["n"], data["d"], data["time"])
+
+
+@dataclass
+class IdfTable:
+    docs: int
+    stems: dict[str, int] = field(default_factory=dict)
+    words: dict[str, int] = field(default_factory=dict)
+
+    def stem_idf(self, stem: str) -> float:
+        return math.log((self.docs + 1) / (self.stems.get(stem, 0) + 1)) + 1.0
+
+    def word_idf(self, word: str) -> float:
+        return math.log((self.docs + 1) / (self.words.get(word, 0) + 1)) + 1.0
+
+
+@lru_cache(maxsize=1)
+def idf_table() -> IdfTable:
+    """The shipped document-frequency table (empty, so every word is equally rare, if missing)."""
+    path = DATA_DIR / "idf.json.gz"
+    if not path.is_file():
+        return IdfTable(docs=1)
+    data = json.loads(gzip.decompress(path.read_bytes()))
+    return IdfTable(docs=data["docs"], stems=data["stems"], words=data["words"])
+
+
+def _light(text: str) -> str:
+    return fold_punctuation(fold_digits(strip_marks(unicodedata.normalize("NFKC", text))))
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str | None:
+    if word in STOPWORDS:
+        return None
+    import Stemmer
+
+    stem = _stemmer().stemWord(_CLITIC.sub("", word))
+    return stem.translate(_NAME_MAP) if len(stem) >= 2 else None
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("arabic")
+
+
+def stem_tokens(text: str, limit: int | None = None) -> list[str]:
+    """Stems of the content words of `text`, in order."""
+    words = _WORD.findall(_light(text).translate(_STEM_MAP).casefold())
+    if limit:
+        words = words[:limit]
+    return [s for w in words if (s := _stem(w))]
+
+
+def name_tokens(text: str) -> list[str]:
+    """Folded words with their article/clitic prefix removed: the units proper names are matched on."""
+    words = _WORD.findall(_light(text).translate(_NAME_MAP).casefold())
+    return [_CLITIC.sub("", w) for w in words if w not in STOPWORDS]
+
+
+def _tfidf(stems: list[str], idf: IdfTable, keep: int) -> dict[str, float]:
+    counts: dict[str, int] = {}
+    for stem in stems:
+        counts[stem] = counts.get(stem, 0) + 1
+    weights = {s: (1.0 + math.log(c)) * idf.stem_idf(s) for s, c in counts.items()}
+    if len(weights) > keep:
+        weights = dict(sorted(weights.items(), key=lambda kv: -kv[1])[:keep])
+    norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+    return {s: round(w / norm, 4) for s, w in weights.items()}
+
+
+def article_features(title: str, text: str, time: float | None, rare_below: float = 0.002) -> Features:
+    """All comparison signals of one article; `rare_below` is the document share under which a word is a name."""
+    idf = idf_table()
+    body_stems = stem_tokens(text, _MAX_BODY_TOKENS)
+    title_stems = stem_tokens(title)
+    threshold = max(2, rare_below * idf.docs)
+    names = {}
+    for word in name_tokens(f"{title}\n{text[:3000]}"):
+        if len(word) >= 3 and idf.words.get(word, 0) < threshold:
+            names[word] = round(idf.word_idf(word), 3)
+    numbers = sorted({n.replace(",", "") for n in _NUMBER.findall(fold_digits(f"{title} {text[:3000]}"))
+                      if len(n.replace(",", "")) >= 2})
+    return Features(
+        title=_tfidf(title_stems, idf, 30),
+        body=_tfidf(title_stems + body_stems, idf, 80),
+        names=names,
+        numbers=numbers[:40],
+        time=time,
+    )
+
+
+def cosine(a: dict[str, float], b: dict[str, float], b_norm: float | None = None) -> float:
+    """Cosine of two sparse vectors (`a` assumed unit length unless stated)."""
+    if len(a) > len(b):
+        a, b = b, a
+    dot = sum(w * b[k] for k, w in a.items() if k in b)
+    if not dot:
+        return 0.0
+    if b_norm is None:
+        return dot
+    return dot / b_norm

@@ -1,0 +1,84 @@
+"""The matching form of Arabic text: folded for keys, matching and search, never for display.
+
+Scraped Arabic news spells the same word many ways: with or without diacritics and tatweel, with
+any of four alefs, Egyptian `ى` for `ي`, `ة`/`ه`, Persian letters typed on Persian keyboards,
+Eastern or Persian digits. `matching_form` folds all of these so that equal words compare equal.
+Each step is a small pure `str -> str` function; the character maps are data at the top.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["matching_form", "fold_letters", "fold_digits", "fold_punctuation", "strip_marks", "tokens"]
+
+# Harakat, Quranic annotation marks, superscript alef and tatweel carry no identity for matching.
+_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed\u0640]")
+
+LETTER_MAP = {
+    # alef variants
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
+    # alef maqsura and Persian/Urdu yeh
+    "ى": "ي", "ی": "ي", "ې": "ي", "ۍ": "ي", "ے": "ي",
+    # teh marbuta
+    "ة": "ه", "ۃ": "ه",
+    # Persian/Urdu/Kurdish letters that stand for Arabic ones in Arabic words
+    "ک": "ك", "ڪ": "ك", "گ": "ك", "ھ": "ه", "ە": "ه", "ہ": "ه", "ۀ": "ه",
+    "پ": "ب", "چ": "ج", "ژ": "ز", "ڤ": "ف", "ڨ": "ق",
+}
+
+DIGIT_MAP = {chr(0x0660 + i): str(i) for i in range(10)} | {chr(0x06F0 + i): str(i) for i in range(10)}
+
+PUNCT_MAP = {
+    "،": ",", "؛": ";", "؟": "?", "٪": "%", "٫": ".", "٬": ",", "۔": ".",
+    "“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "″": '"',
+    "‘": "'", "’": "'", "‚": "'", "′": "'",
+    "–": "-", "—": "-", "‒": "-", "―": "-", "−": "-", "ـ": "",
+    "\u200c": " ", "\u200d": "", "\u200e": "", "\u200f": "", "\u202a": "", "\u202b": "",
+    "\u202c": "", "\u202d": "", "\u202e": "", "\u2066": "", "\u2067": "", "\u2068": "", "\u2069": "",
+    "\ufeff": "", "\u00a0": " ",
+}
+
+_LETTERS = str.maketrans(LETTER_MAP)
+_DIGITS = str.maketrans(DIGIT_MAP)
+_PUNCT = str.maketrans(PUNCT_MAP)
+_SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def strip_marks(text: str) -> str:
+    """Drop diacritics and tatweel."""
+    return _MARKS.sub("", text)
+
+
+def fold_letters(text: str) -> str:
+    """Alef variants, `ى`, `ة` and Persian/Urdu letters to one Arabic letter each."""
+    return text.translate(_LETTERS)
+
+
+def fold_digits(text: str) -> str:
+    """Eastern Arabic and Persian digits to ASCII."""
+    return text.translate(_DIGITS)
+
+
+def fold_punctuation(text: str) -> str:
+    """Arabic and typographic punctuation to ASCII; invisible direction marks removed."""
+    return text.translate(_PUNCT)
+
+
+def matching_form(text: str) -> str:
+    """The folded form of `text` used for keys, matching and search.
+
+    NFKC first turns Arabic presentation forms (common in PDF- and Word-sourced text) into letters.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = strip_marks(text)
+    text = fold_letters(text)
+    text = fold_digits(text)
+    text = fold_punctuation(text)
+    return _SPACE.sub(" ", text).strip().casefold()
+
+
+def tokens(matching: str) -> list[str]:
+    """Word tokens of an already folded text (letters and digits, punctuation dropped)."""
+    return _WORD.findall(matching)

@@ -1,0 +1,96 @@
+"""The ingest run: articles in, exact duplicates dropped, copies linked, stories and threads assigned.
+
+Each article is stored in its own transaction together with its story assignment, and the story
+engine's in-memory state is only updated after the commit, so a crash or an error loses at most the
+article being written and never leaves the engine out of step with the database.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from .article import Article, Rejection
+from .cluster import StoryEngine
+from .normalize import matching_form
+from .store import Store
+
+__all__ = ["IngestSummary", "Pipeline"]
+
+
+@dataclass
+class IngestSummary:
+    ingested: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    run_id: int | None = None
+
+    def to_json(self) -> dict:
+        return {"ingested": self.ingested, "duplicates": self.duplicates,
+                "rejected": [{"path": r.path, "reason": r.reason} for r in self.rejected]}
+
+
+def story_title(article: Article) -> str:
+    if article.title.strip():
+        return article.title.strip()
+    first = article.text.strip().split("\n", 1)[0]
+    return first[:120] + ("…" if len(first) > 120 else "")
+
+
+class Pipeline:
+    """Stores articles and places them in stories; one per database connection."""
+
+    def __init__(self, store: Store, engine: StoryEngine | None = None):
+        self.store = store
+        self.engine = engine or StoryEngine()
+        self.engine.load(store.engine_rows())
+
+    def add(self, article: Article, run_id: int | None = None) -> str:
+        """Store one prepared article; returns "stored" or "duplicate"."""
+        match_title, match_body = matching_form(article.title), matching_form(article.text)
+        content_hash = hashlib.sha1(f"{match_title}\n{match_body}".encode("utf-8")).hexdigest()
+        existing = self.store.find_duplicate(article.id, article.url, content_hash)
+        if existing and existing["id"] == article.id and article.id_source == "path" \
+                and existing["content_hash"] != content_hash and existing["url"] != article.url:
+            article.id = f"{article.id}-{content_hash[:8]}"  # same file name, different article
+            existing = self.store.find_duplicate(article.id, article.url, content_hash)
+        if existing:
+            return "duplicate"
+        feats, sig = self.engine.features(article.title, article.text, article.published)
+        stored = feats.to_json() | ({"m": sig} if sig else {})
+        with self.store.transaction():
+            rowid = self.store.insert_article(article, content_hash, match_title, match_body, run_id, stored)
+            decision = self.engine.decide(feats, sig)
+            if decision.story is None:
+                linked = self.engine.thread_for(feats)
+                thread_id = linked[0] if linked else self.store.new_thread()
+                story_id = self.store.new_story(thread_id, story_title(article),
+                                                linked[1] if linked else None, linked[2] if linked else None)
+            else:
+                story_id = decision.story
+                thread_id = self.store.thread_of(story_id)
+            self.store.assign(rowid, story_id, round(decision.score, 4), decision.reason, decision.copy_of)
+            self.store.refresh_story(story_id)
+        self.engine.register(rowid, article.id, story_id, thread_id, feats, sig, decision.copy_of)
+        return "stored"
+
+    def ingest(self, items: Iterable[Article | Rejection], command: str = "ingest",
+               on_item: Callable[[Article | Rejection, str], None] | None = None) -> IngestSummary:
+        """Store every article of `items`, record every rejection; one run row for the whole batch."""
+        summary = IngestSummary(run_id=self.store.start_run(command))
+        for item in items:
+            if isinstance(item, Rejection):
+                self.store.add_rejection(summary.run_id, item.path, item.reason)
+                summary.rejected.append(item)
+                outcome = "rejected"
+            else:
+                outcome = self.add(item, summary.run_id)
+                if outcome == "stored":
+                    summary.ingested += 1
+                else:
+                    summary.duplicates += 1
+            if on_item:
+                on_item(item, outcome)
+        self.store.finish_run(summary.run_id, summary.ingested, summary.duplicates, len(summary.rejected))
+        return summary

@@ -1,0 +1,72 @@
+"""rasd's SQLite schema: every table in one place, as numbered migrations applied in order.
+
+A migration is never edited once released; a change to the schema is a new numbered entry. The
+`migrations` table records what a database file has had applied, so an old `rasd.db` is brought up
+to date when a newer rasd opens it.
+"""
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "initial", """
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    command TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    ingested INTEGER NOT NULL DEFAULT 0,
+    duplicates INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE threads (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE stories (
+    id INTEGER PRIMARY KEY,
+    thread_id INTEGER NOT NULL REFERENCES threads(id),
+    title TEXT NOT NULL DEFAULT '',
+    size INTEGER NOT NULL DEFAULT 0,
+    first_seen TEXT,
+    last_seen TEXT,
+    created_at TEXT NOT NULL,
+    thread_score REAL,
+    thread_reason TEXT
+);
+CREATE INDEX stories_thread ON stories(thread_id);
+CREATE INDEX stories_last_seen ON stories(last_seen);
+CREATE TABLE articles (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    source TEXT,
+    url TEXT,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    raw TEXT,
+    author TEXT,
+    published TEXT,
+    date_source TEXT,
+    origin TEXT,
+    content_hash TEXT NOT NULL,
+    run_id INTEGER REFERENCES runs(id),
+    ingested_at TEXT NOT NULL,
+    story_id INTEGER REFERENCES stories(id),
+    copy_of INTEGER REFERENCES articles(rowid),
+    join_score REAL,
+    join_reason TEXT,
+    features TEXT
+);
+CREATE UNIQUE INDEX articles_url ON articles(url) WHERE url IS NOT NULL;
+CREATE UNIQUE INDEX articles_content_hash ON articles(content_hash);
+CREATE INDEX articles_story ON articles(story_id);
+CREATE INDEX articles_published ON articles(published);
+CREATE INDEX articles_source ON articles(source);
+CREATE VIRTUAL TABLE articles_fts USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 0');
+CREATE TABLE rejections (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES runs(id),
+    path TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+"""),
+]

@@ -1,0 +1,229 @@
+"""All of rasd's SQL, behind one small interface (a PostgreSQL backend can implement the same methods).
+
+The database is one SQLite file in WAL mode: readers (the CLI, the API) never block the ingest
+writer. Each article is written in its own transaction, so a crash loses at most the article being
+written. The FTS5 index holds the *matching form* (FTS5's tokenizer cannot fold alef variants or
+`ى`/`ي`), keyed by the article's rowid; queries must be folded with `rasd.normalize` too.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .article import Article
+from .schema import MIGRATIONS
+
+__all__ = ["Store", "StoreError"]
+
+
+class StoreError(RuntimeError):
+    """The database file cannot be opened or used (not SQLite, read-only, newer schema, ...)."""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+class Store:
+    """An open rasd database."""
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA busy_timeout=10000")
+            self._migrate()
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"cannot use database {self.path}: {err}") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- schema -------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        self.db.execute("CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)")
+        done = {row[0] for row in self.db.execute("SELECT version FROM migrations")}
+        known = {version for version, _, _ in MIGRATIONS}
+        if done - known:
+            raise StoreError(f"{self.path} was written by a newer rasd (schema {max(done)}); upgrade rasd")
+        for version, name, sql in MIGRATIONS:
+            if version in done:
+                continue
+            with self.transaction():
+                for statement in sql.split(";\n"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute("INSERT INTO migrations VALUES (?, ?, ?)", (version, name, _now()))
+
+    def schema_version(self) -> int:
+        return self.db.execute("SELECT max(version) FROM migrations").fetchone()[0]
+
+    @contextmanager
+    def transaction(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- runs and rejections ------------------------------------------------------------------
+    def start_run(self, command: str) -> int:
+        return self.db.execute("INSERT INTO runs (command, started_at) VALUES (?, ?)", (command, _now())).lastrowid
+
+    def finish_run(self, run_id: int, ingested: int, duplicates: int, rejected: int) -> None:
+        self.db.execute(
+            "UPDATE runs SET finished_at = ?, ingested = ?, duplicates = ?, rejected = ? WHERE id = ?",
+            (_now(), ingested, duplicates, rejected, run_id),
+        )
+
+    def add_rejection(self, run_id: int | None, path: str, reason: str) -> None:
+        self.db.execute("INSERT INTO rejections (run_id, path, reason, at) VALUES (?, ?, ?, ?)",
+                        (run_id, path, reason, _now()))
+
+    def rejections(self, run_id: int | None = None) -> list[dict]:
+        sql, args = "SELECT run_id, path, reason, at FROM rejections", ()
+        if run_id is not None:
+            sql, args = sql + " WHERE run_id = ?", (run_id,)
+        return [dict(row) for row in self.db.execute(sql + " ORDER BY id", args)]
+
+    # -- articles -----------------------------------------------------------------------------
+    def find_duplicate(self, article_id: str, url: str | None, content_hash: str) -> dict | None:
+        """The stored article that `article` repeats (same id, same url or same folded text)."""
+        row = self.db.execute(
+            "SELECT rowid, id, url, content_hash FROM articles WHERE id = ? OR content_hash = ?"
+            " OR (url IS NOT NULL AND url = ?) LIMIT 1",
+            (article_id, content_hash, url),
+        ).fetchone()
+        return dict(row) if row else None
+
+    def id_taken(self, article_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
+
+    def insert_article(self, article: Article, content_hash: str, match_title: str, match_body: str,
+                       run_id: int | None, features: dict | None = None) -> int:
+        """Store one article and its search entry; call inside `transaction()`."""
+        rowid = self.db.execute(
+            "INSERT INTO articles (id, source, url, title, text, raw, author, published, date_source, origin,"
+            " content_hash, run_id, ingested_at, features) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (article.id, article.source, article.url, article.title, article.text, article.raw or None,
+             article.author, article.published, article.date_source, article.origin, content_hash, run_id,
+             _now(), json.dumps(features, ensure_ascii=False, separators=(",", ":")) if features else None),
+        ).lastrowid
+        self.db.execute("INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)", (rowid, match_title, match_body))
+        return rowid
+
+    def assign(self, rowid: int, story_id: int, score: float | None, reason: dict | None,
+               copy_of: int | None = None) -> None:
+        self.db.execute(
+            "UPDATE articles SET story_id = ?, join_score = ?, join_reason = ?, copy_of = ? WHERE rowid = ?",
+            (story_id, score, json.dumps(reason, ensure_ascii=False) if reason else None, copy_of, rowid),
+        )
+
+    def article_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+    def engine_rows(self) -> Iterator[sqlite3.Row]:
+        """What the story engine needs to rebuild its in-memory indexes, in ingest order."""
+        yield from self.db.execute(
+            "SELECT a.rowid, a.id, a.story_id, s.thread_id, a.copy_of, a.features FROM articles a"
+            " LEFT JOIN stories s ON s.id = a.story_id ORDER BY a.rowid")
+
+    def search(self, match_query: str, limit: int = 20) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT a.rowid, a.id, a.title, a.source, a.published, a.story_id FROM articles_fts f"
+            " JOIN articles a ON a.rowid = f.rowid WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?",
+            (match_query, limit),
+        )
+        return [dict(row) for row in rows]
+
+    # -- stories and threads ------------------------------------------------------------------
+    def new_thread(self) -> int:
+        return self.db.execute("INSERT INTO threads (created_at) VALUES (?)", (_now(),)).lastrowid
+
+    def new_story(self, thread_id: int, title: str, thread_score: float | None = None,
+                  thread_reason: dict | None = None) -> int:
+        return self.db.execute(
+            "INSERT INTO stories (thread_id, title, created_at, thread_score, thread_reason) VALUES (?,?,?,?,?)",
+            (thread_id, title, _now(), thread_score,
+             json.dumps(thread_reason, ensure_ascii=False) if thread_reason else None),
+        ).lastrowid
+
+    def refresh_story(self, story_id: int) -> None:
+        """Recompute a story's size and first/last dates from its articles (copies not counted)."""
+        self.db.execute(
+            "UPDATE stories SET size = (SELECT count(*) FROM articles WHERE story_id = :s),"
+            " first_seen = (SELECT min(published) FROM articles WHERE story_id = :s),"
+            " last_seen = (SELECT max(published) FROM articles WHERE story_id = :s) WHERE id = :s",
+            {"s": story_id},
+        )
+
+    def stories(self, since: str | None = None, until: str | None = None, source: str | None = None,
+                thread: int | None = None) -> list[dict]:
+        """Stories with their articles' input ids and sources, newest activity first."""
+        where, args = ["s.size > 0"], []
+        if since:
+            where.append("(s.last_seen IS NULL OR s.last_seen >= ?)")
+            args.append(since)
+        if until:
+            where.append("(s.first_seen IS NULL OR substr(s.first_seen, 1, ?) <= ?)")
+            args += [len(until), until]
+        if source:
+            where.append("EXISTS (SELECT 1 FROM articles x WHERE x.story_id = s.id AND x.source = ?)")
+            args.append(source)
+        if thread is not None:
+            where.append("s.thread_id = ?")
+            args.append(thread)
+        rows = self.db.execute(
+            "SELECT s.id, s.thread_id, s.title, s.size, s.first_seen, s.last_seen FROM stories s"
+            f" WHERE {' AND '.join(where)} ORDER BY coalesce(s.last_seen, '') DESC, s.id DESC", args,
+        ).fetchall()
+        members: dict[int, list[sqlite3.Row]] = {row["id"]: [] for row in rows}
+        for art in self.db.execute("SELECT story_id, id, source FROM articles WHERE story_id IS NOT NULL ORDER BY rowid"):
+            if art["story_id"] in members:
+                members[art["story_id"]].append(art)
+        return [{
+            "id": row["id"], "thread": row["thread_id"], "title": row["title"],
+            "article_ids": [a["id"] for a in members[row["id"]]],
+            "sources": sorted({a["source"] for a in members[row["id"]] if a["source"]}),
+            "first_seen": row["first_seen"], "last_seen": row["last_seen"],
+        } for row in rows]
+
+    def story(self, story_id: int) -> dict | None:
+        row = self.db.execute("SELECT * FROM stories WHERE id = ?", (story_id,)).fetchone()
+        if row is None:
+            return None
+        story = dict(row)
+        story["thread_reason"] = json.loads(story["thread_reason"]) if story["thread_reason"] else None
+        story["articles"] = self.story_articles(story_id)
+        return story
+
+    def story_articles(self, story_id: int) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT a.rowid, a.id, a.source, a.url, a.title, a.text, a.author, a.published, a.date_source,"
+            " a.origin, a.join_score, a.join_reason, c.id AS copy_of FROM articles a"
+            " LEFT JOIN articles c ON c.rowid = a.copy_of WHERE a.story_id = ?"
+            " ORDER BY coalesce(a.published, '9999'), a.rowid", (story_id,),
+        )
+        out = []
+        for row in rows:
+            item = dict(row)
+            item["join_reason"] = json.loads(item["join_reason"]) if item["join_reason"] else None
+            out.append(item)
+        return out
+
+    def thread_of(self, story_id: int) -> int | None:
+        row = self.db.execute("SELECT thread_id FROM stories WHERE id = ?", (story_id,)).fetchone()
+        return row[0] if row else None
+
+    def story_ids_by_article(self) -> dict[str, int]:
+        return {row[0]: row[1] for row in self.db.execute("SELECT id, story_id FROM articles")}
