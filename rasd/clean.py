@@ -18,7 +18,7 @@ from functools import lru_cache
 from . import DATA_DIR
 from .normalize import matching_form
 
-__all__ = ["Cleaned", "clean_text", "split_title"]
+__all__ = ["Cleaned", "boilerplate_rule", "clean_text", "clean_title"]
 
 
 @dataclass
@@ -36,6 +36,7 @@ class _Rules:
     line: tuple[tuple[str, re.Pattern], ...]
     prefix: tuple[tuple[str, re.Pattern], ...]
     tail: tuple[tuple[str, re.Pattern], ...]
+    title_prefix: tuple[tuple[str, re.Pattern], ...]
 
 
 @lru_cache(maxsize=1)
@@ -50,6 +51,7 @@ def _rules() -> _Rules:
         line=compile_all("line", re.IGNORECASE),
         prefix=tuple((n, re.compile("^" + p.pattern)) for n, p in compile_all("prefix")),
         tail=compile_all("tail"),
+        title_prefix=tuple((n, re.compile("^" + p.pattern)) for n, p in compile_all("title_prefix")),
     )
 
 
@@ -103,8 +105,10 @@ def clean_text(text: str, title: str | None = None) -> Cleaned:
     return Cleaned(body, removed)
 
 
-def split_title(text: str) -> tuple[str, str]:
-    """A plain-text article's title is its first non-boilerplate, non-empty line."""
-    cleaned = clean_text(text)
-    first, _, rest = cleaned.text.partition("\n")
-    return first.strip(), rest
+def clean_title(title: str) -> str:
+    """A headline without wire desk labels (`عام / `) and surrounding space."""
+    title = " ".join(title.split())
+    for _, pattern in _rules().title_prefix:
+        title = pattern.sub("", title, count=1)
+    return title
+

@@ -32,9 +32,11 @@ from .features import Features, article_features, cosine
 
 __all__ = ["Decision", "JoinModel", "StoryEngine", "StoryState", "SIGNALS", "day_number"]
 
-SIGNALS = ("body", "title", "title_body", "names", "numbers", "time", "undated", "size")
+SIGNALS = ("body", "title", "title_body", "lede", "max_body", "max_lede", "title_cover", "names", "numbers",
+           "time", "undated", "size")
 EVENT_WINDOW_DAYS = 4.0  # a story takes no new article more than this many days after its last one
 MAX_CANDIDATES = 40
+MEMBER_VECTORS = 8  # a story keeps its first and latest members' vectors for single-link signals
 _INDEX_BODY_TERMS = 12
 _MAX_DF_SHARE = 0.05  # terms in more than 5% of documents are too common to find candidates by
 
@@ -58,6 +60,9 @@ class StoryState:
     thread: int
     title: dict[str, float] = field(default_factory=dict)
     body: dict[str, float] = field(default_factory=dict)
+    lede: dict[str, float] = field(default_factory=dict)
+    vocab: set[str] = field(default_factory=set)  # stems of the members' titles and ledes
+    members: list[tuple[dict[str, float], dict[str, float]]] = field(default_factory=list)  # (body, lede)
     names: dict[str, float] = field(default_factory=dict)
     numbers: set[str] = field(default_factory=set)
     size: int = 0
@@ -65,10 +70,11 @@ class StoryState:
     last: float | None = None
     title_norm: float = 1.0
     body_norm: float = 1.0
+    lede_norm: float = 1.0
     indexed: set[str] = field(default_factory=set)
 
     def absorb(self, feats: Features, keep: int = 150) -> None:
-        for vec_name in ("title", "body"):
+        for vec_name in ("title", "body", "lede"):
             vec = getattr(self, vec_name)
             for term, weight in getattr(feats, vec_name).items():
                 vec[term] = vec.get(term, 0.0) + weight
@@ -77,6 +83,13 @@ class StoryState:
                 setattr(self, vec_name, vec)
         self.title_norm = math.sqrt(sum(w * w for w in self.title.values())) or 1.0
         self.body_norm = math.sqrt(sum(w * w for w in self.body.values())) or 1.0
+        self.lede_norm = math.sqrt(sum(w * w for w in self.lede.values())) or 1.0
+        if len(self.vocab) < 3000:
+            self.vocab.update(feats.lede)
+            self.vocab.update(feats.title)
+        if len(self.members) >= MEMBER_VECTORS:
+            del self.members[MEMBER_VECTORS // 2]  # keep the first half, roll the latest half
+        self.members.append((feats.body, feats.lede))
         self.names.update(feats.names)
         self.numbers.update(feats.numbers)
         self.size += 1
@@ -102,10 +115,20 @@ def signals(feats: Features, story: StoryState) -> dict[str, float]:
     else:
         gap = max(0.0, story.first - feats.time, feats.time - story.last)
         time = math.exp(-gap / 1.5)
+    max_body = max_lede = 0.0
+    for body, lede in story.members:
+        max_body = max(max_body, cosine(feats.body, body))
+        max_lede = max(max_lede, cosine(feats.lede, lede))
+    title_mass = sum(feats.title.values())
+    covered = sum(w for t, w in feats.title.items() if t in story.vocab)
     return {
         "body": cosine(feats.body, story.body, story.body_norm),
         "title": cosine(feats.title, story.title, story.title_norm),
         "title_body": cosine(feats.title, story.body, story.body_norm),
+        "lede": cosine(feats.lede, story.lede, story.lede_norm),
+        "max_body": max_body,
+        "max_lede": max_lede,
+        "title_cover": covered / title_mass if title_mass else 0.0,
         "names": min(1.0, names),
         "numbers": min(1.0, numbers),
         "time": time,

@@ -45,10 +45,11 @@ def html_record(html: str) -> dict:
     try:
         doc = trafilatura.bare_extraction(
             html, with_metadata=True, include_comments=False, include_tables=False,
-            favor_precision=True, as_dict=True,
+            favor_precision=True,
         )
     except (ValueError, TypeError) as err:  # lxml refuses some malformed documents outright
         raise InputError(f"cannot parse the HTML: {err}") from None
+    doc = doc.as_dict() if doc is not None and hasattr(doc, "as_dict") else doc
     if not doc or not (doc.get("text") or "").strip():
         raise InputError("no article text found in the HTML page")
     return {

@@ -46,13 +46,15 @@ class Features:
     names: dict[str, float]  # rare proper tokens -> idf
     numbers: list[str]
     time: float | None  # days since the epoch, None when the article has no date
+    lede: dict[str, float] = field(default_factory=dict)  # title + opening sentences: where the event is
 
     def to_json(self) -> dict:
-        return {"t": self.title, "b": self.body, "n": self.names, "d": self.numbers, "time": self.time}
+        return {"t": self.title, "b": self.body, "n": self.names, "d": self.numbers, "time": self.time,
+                "l": self.lede}
 
     @classmethod
     def from_json(cls, data: dict) -> "Features":
-        return cls(data["t"], data["b"], data["n"], data["d"], data["time"])
+        return cls(data["t"], data["b"], data["n"], data["d"], data["time"], data.get("l") or data["t"])
 
 
 @dataclass
@@ -99,42 +101,76 @@ def _stemmer():
     return Stemmer.Stemmer("arabic")
 
 
-def stem_tokens(text: str, limit: int | None = None) -> list[str]:
-    """Stems of the content words of `text`, in order."""
-    words = _WORD.findall(_light(text).translate(_STEM_MAP).casefold())
+def _stems_of(light: str, limit: int | None = None) -> list[str]:
+    words = _WORD.findall(light.translate(_STEM_MAP).casefold())
     if limit:
         words = words[:limit]
     return [s for w in words if (s := _stem(w))]
 
 
+def stem_tokens(text: str, limit: int | None = None) -> list[str]:
+    """Stems of the content words of `text`, in order."""
+    return _stems_of(_light(text), limit)
+
+
+def _names_of(light: str) -> list[str]:
+    words = _WORD.findall(light.translate(_NAME_MAP).casefold())
+    return [_CLITIC.sub("", w) for w in words if w not in STOPWORDS]
+
+
 def name_tokens(text: str) -> list[str]:
     """Folded words with their article/clitic prefix removed: the units proper names are matched on."""
-    words = _WORD.findall(_light(text).translate(_NAME_MAP).casefold())
-    return [_CLITIC.sub("", w) for w in words if w not in STOPWORDS]
+    return _names_of(_light(text))
 
 
 def _tfidf(stems: list[str], idf: IdfTable, keep: int) -> dict[str, float]:
     counts: dict[str, int] = {}
     for stem in stems:
         counts[stem] = counts.get(stem, 0) + 1
-    weights = {s: (1.0 + math.log(c)) * idf.stem_idf(s) for s, c in counts.items()}
+    weights = {s: (1.0 + math.log(c)) * _stem_idf(s) for s, c in counts.items()}
     if len(weights) > keep:
         weights = dict(sorted(weights.items(), key=lambda kv: -kv[1])[:keep])
     norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
     return {s: round(w / norm, 4) for s, w in weights.items()}
 
 
+@lru_cache(maxsize=200_000)
+def _stem_idf(stem: str) -> float:
+    return idf_table().stem_idf(stem)
+
+
+@lru_cache(maxsize=200_000)
+def _is_name(word: str, threshold: float, stem_threshold: float) -> float:
+    """The word's idf when it is a rare proper-like token, else 0.
+
+    A word is a name when the word is rare *and* so is its stem: `واستنكاره` is a rare spelling of a
+    common stem, not a name; `برينان` is rare either way.
+    """
+    idf = idf_table()
+    if len(word) < 3 or idf.words.get(word, 0) >= threshold:
+        return 0.0
+    stem = _stem(word)
+    if stem is not None and idf.stems.get(stem, 0) >= stem_threshold:
+        return 0.0
+    return round(idf.word_idf(word), 3)
+
+
+_TEXT_CHARS = 6000  # the engine reads no further (400 stems, names and numbers from the first 3000)
+LEDE_STEMS = 50
+
+
 def article_features(title: str, text: str, time: float | None, rare_below: float = 0.002) -> Features:
     """All comparison signals of one article; `rare_below` is the document share under which a word is a name."""
     idf = idf_table()
-    body_stems = stem_tokens(text, _MAX_BODY_TOKENS)
-    title_stems = stem_tokens(title)
+    light_title, light_text = _light(title), _light(text[:_TEXT_CHARS])
+    body_stems = _stems_of(light_text, _MAX_BODY_TOKENS)
+    title_stems = _stems_of(light_title)
     threshold = max(2, rare_below * idf.docs)
     names = {}
-    for word in name_tokens(f"{title}\n{text[:3000]}"):
-        if len(word) >= 3 and idf.words.get(word, 0) < threshold:
-            names[word] = round(idf.word_idf(word), 3)
-    numbers = sorted({n.replace(",", "") for n in _NUMBER.findall(fold_digits(f"{title} {text[:3000]}"))
+    for word in _names_of(f"{light_title}\n{light_text[:3000]}"):
+        if word not in names and (weight := _is_name(word, threshold, 5 * threshold)):
+            names[word] = weight
+    numbers = sorted({n.replace(",", "") for n in _NUMBER.findall(f"{light_title} {light_text[:3000]}")
                       if len(n.replace(",", "")) >= 2})
     return Features(
         title=_tfidf(title_stems, idf, 30),
@@ -142,6 +178,7 @@ def article_features(title: str, text: str, time: float | None, rare_below: floa
         names=names,
         numbers=numbers[:40],
         time=time,
+        lede=_tfidf(title_stems * 2 + body_stems[:LEDE_STEMS], idf, 40),
     )
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .article import Article, InputError, Rejection
-from .clean import clean_text
+from .clean import clean_text, clean_title
 from .dates import parse_date, pick_byline_date
 from .decode import decode_bytes
 from .extract import feed_records, html_record, looks_like_feed, looks_like_html
@@ -143,11 +143,12 @@ def article_from_record(record: dict, origin: str, stem_id: str | None = None) -
     if not isinstance(record, dict):
         raise InputError(f"expected an object with article fields, got {type(record).__name__}")
     text, text_field = _first(record, TEXT_FIELDS)
-    if text is None:
-        raise InputError("no article text (fields 'text' or 'content' are missing or empty)")
-    if not isinstance(text, str):
-        raise InputError(f"field {text_field!r} should be a string, not {type(text).__name__}")
     title = _str(record, "title", origin) or ""
+    if text is None and not title:
+        raise InputError("no article text (fields 'text' or 'content' are missing or empty, and no title)")
+    if text is not None and not isinstance(text, str):
+        raise InputError(f"field {text_field!r} should be a string, not {type(text).__name__}")
+    text = text or ""  # headline-only items (briefs, photo pages) are kept; prepare() shows the headline
     url = _str(record, "url", origin) or _str(record, "link", origin)
     given = _str(record, "id", origin)
     date_value, date_field = _first(record, DATE_FIELDS)
@@ -249,6 +250,7 @@ def read_input(inp: Input) -> Iterator[Article | Rejection]:
 
 def prepare(article: Article) -> Article | Rejection:
     """Clean the display text, fall back on the byline date, and keep only Arabic articles."""
+    article.title = clean_title(article.title)
     cleaned = clean_text(article.text, article.title)
     article.text = cleaned.text
     if not article.published:

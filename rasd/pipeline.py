@@ -49,10 +49,13 @@ class Pipeline:
     def add(self, article: Article, run_id: int | None = None) -> str:
         """Store one prepared article; returns "stored" or "duplicate"."""
         match_title, match_body = matching_form(article.title), matching_form(article.text)
-        content_hash = hashlib.sha1(f"{match_title}\n{match_body}".encode("utf-8")).hexdigest()
+        # The same text from the same outlet is a re-scrape (stored once); from another outlet it is a
+        # reprint, kept and linked as a copy by the story engine.
+        key = f"{(article.source or '').casefold()}\n{match_title}\n{match_body}"
+        content_hash = hashlib.sha1(key.encode("utf-8")).hexdigest()
         existing = self.store.find_duplicate(article.id, article.url, content_hash)
         if existing and existing["id"] == article.id and article.id_source == "path" \
-                and existing["content_hash"] != content_hash and existing["url"] != article.url:
+                and existing["content_hash"] != content_hash and not (article.url and existing["url"] == article.url):
             article.id = f"{article.id}-{content_hash[:8]}"  # same file name, different article
             existing = self.store.find_duplicate(article.id, article.url, content_hash)
         if existing:

@@ -169,13 +169,16 @@ class Store:
 
     def stories(self, since: str | None = None, until: str | None = None, source: str | None = None,
                 thread: int | None = None) -> list[dict]:
-        """Stories with their articles' input ids and sources, newest activity first."""
+        """Stories with their articles' input ids and sources, newest activity first.
+
+        A date filter leaves out undated stories: they cannot be placed in the range.
+        """
         where, args = ["s.size > 0"], []
         if since:
-            where.append("(s.last_seen IS NULL OR s.last_seen >= ?)")
+            where.append("s.last_seen >= ?")
             args.append(since)
         if until:
-            where.append("(s.first_seen IS NULL OR substr(s.first_seen, 1, ?) <= ?)")
+            where.append("substr(s.first_seen, 1, ?) <= ?")
             args += [len(until), until]
         if source:
             where.append("EXISTS (SELECT 1 FROM articles x WHERE x.story_id = s.id AND x.source = ?)")

@@ -1,0 +1,244 @@
+"""The `rasd` command line: a thin shell over the library; errors say what went wrong and what to do."""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import DEMO_DIR, __version__
+from .article import InputError
+from .dates import parse_date
+from .normalize import matching_form
+from .store import Store, StoreError
+
+DEFAULT_DB = "rasd.db"
+
+
+def _emit(data, as_json: bool, text: str | None = None) -> None:
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        click.echo(text if text is not None else data)
+
+
+def db_option(default: str = DEFAULT_DB):
+    return click.option("--db", "db_path", default=default, envvar="RASD_DB", show_default=True,
+                        type=click.Path(dir_okay=False), help="SQLite database file (env RASD_DB).")
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+def open_store(path: str) -> Store:
+    try:
+        return Store(path)
+    except StoreError as err:
+        raise click.ClickException(f"{err}. Point --db at a rasd database or a new file.") from None
+
+
+def with_store(fn):
+    """Open the --db store for the command and close it afterwards."""
+    @functools.wraps(fn)
+    def wrapper(db_path, *args, **kwargs):
+        store = open_store(db_path)
+        try:
+            return fn(store, *args, **kwargs)
+        finally:
+            store.close()
+    return wrapper
+
+
+def _date_option(ctx, param, value):
+    if value is None:
+        return None
+    parsed = parse_date(value)
+    if parsed is None:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD")
+    return parsed
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rasd")
+def cli():
+    """rasd (رصد): turn piles of Arabic news articles into stories."""
+
+
+def run_ingest(store: Store, paths, max_size_mb: float, source: str | None, quiet: bool):
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .ingest import read_paths
+    from .pipeline import Pipeline
+
+    def with_source(items):
+        for item in items:
+            if source and getattr(item, "source", "set") is None:
+                item.source = source
+            yield item
+
+    pipeline = Pipeline(store)
+    items = with_source(read_paths(paths, int(max_size_mb * 1024 * 1024)))
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        return pipeline.ingest(items)
+    with Progress(TextColumn("[bold]ingest"), BarColumn(), TextColumn("{task.completed} articles"),
+                  TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("ingest", total=None, detail="")
+
+        def tick(item, outcome):
+            bar.update(task, advance=1, detail=f"{outcome}: {Path(getattr(item, 'origin', '') or getattr(item, 'path', '')).name[:40]}")
+        return pipeline.ingest(items, on_item=tick)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@db_option()
+@json_option
+@click.option("--max-size", "max_size_mb", default=50.0, show_default=True, help="Largest file to read, in MB.")
+@click.option("--source", help="Outlet name for articles whose input does not say (plain text files).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@with_store
+def ingest(store, paths, as_json, max_size_mb, source, quiet):
+    """Read files, directories and .zip archives (txt, HTML, JSON, JSONL, RSS/Atom) into the database.
+
+    Exits with status 1 when any input was rejected; everything valid is stored anyway.
+    """
+    summary = run_ingest(store, paths, max_size_mb, source, quiet)
+    if as_json:
+        _emit(summary.to_json(), True)
+    else:
+        click.echo(f"ingested {summary.ingested}, duplicates {summary.duplicates}, rejected {len(summary.rejected)}")
+        for rejection in summary.rejected:
+            click.echo(f"  rejected {rejection.path}: {rejection.reason}", err=True)
+    if summary.rejected:
+        sys.exit(1)
+
+
+@cli.command()
+@db_option()
+@json_option
+@click.option("--since", callback=_date_option, help="Only stories active on or after this date (YYYY-MM-DD).")
+@click.option("--until", callback=_date_option, help="Only stories that began on or before this date.")
+@click.option("--source", help="Only stories with an article from this outlet.")
+@click.option("--thread", type=int, help="Only the stories of this thread.")
+@click.option("--limit", type=int, default=None, help="At most this many stories.")
+@with_store
+def stories(store, as_json, since, until, source, thread, limit):
+    """List stories, most recently active first."""
+    from .report import render_stories
+
+    found = store.stories(since=since, until=until, source=source, thread=thread)[:limit]
+    _emit(found, as_json, render_stories(found))
+
+
+@cli.command()
+@click.argument("story_id", type=int)
+@db_option()
+@json_option
+@with_store
+def story(store, story_id, as_json):
+    """Show one story: its articles with outlet and date, and why each joined."""
+    from .report import render_story, story_report
+
+    report = story_report(store, story_id)
+    if report is None:
+        raise click.ClickException(f"no story {story_id} in {store.path}; list them with `rasd stories`")
+    _emit(report, as_json, render_story(report))
+
+
+@cli.command()
+@click.argument("thread_id", type=int)
+@db_option()
+@json_option
+@with_store
+def thread(store, thread_id, as_json):
+    """Show a thread: the stories about one long-running matter, oldest first."""
+    from .report import render_thread, thread_report
+
+    report = thread_report(store, thread_id)
+    if report is None:
+        raise click.ClickException(f"no thread {thread_id} in {store.path}; see the thread column of `rasd stories`")
+    _emit(report, as_json, render_thread(report))
+
+
+@cli.command()
+@db_option()
+@json_option
+@click.option("--run", "run_id", type=int, help="Only rejections of this ingest run.")
+@with_store
+def rejections(store, as_json, run_id):
+    """List inputs that were rejected, and why."""
+    rows = store.rejections(run_id)
+    _emit(rows, as_json, "\n".join(f"run {r['run_id']}: {r['path']}: {r['reason']}" for r in rows) or "No rejections.")
+
+
+@cli.command()
+@click.argument("text", nargs=-1, required=True)
+def normalize(text):
+    """Print the matching form of TEXT (use - to read standard input)."""
+    raw = sys.stdin.read() if text == ("-",) else " ".join(text)
+    click.echo(matching_form(raw))
+
+
+@cli.command()
+@db_option(default="rasd-demo.db")
+@json_option
+def demo(db_path, as_json):
+    """Ingest the five bundled sample articles and print the story report of their thread."""
+    from .report import render_thread, thread_report
+
+    store = open_store(db_path)
+    try:
+        summary = run_ingest(store, [DEMO_DIR], 50.0, None, quiet=True)
+        seed_ids = {p.stem for p in DEMO_DIR.glob("*.txt")}
+        threads = sorted({s["thread"] for s in store.stories() if seed_ids & set(s["article_ids"])})
+        reports = [thread_report(store, t) for t in threads]
+        if as_json:
+            _emit({"ingest": summary.to_json(), "threads": reports}, True)
+            return
+        click.echo(f"rasd demo: {len(seed_ids)} sample articles -> {db_path} "
+                   f"(ingested {summary.ingested}, already there {summary.duplicates})\n")
+        click.echo("\n\n".join(render_thread(r) for r in reports))
+    finally:
+        store.close()
+
+
+@cli.group(name="eval")
+def eval_group():
+    """Score rasd against hand-made gold."""
+
+
+@eval_group.command(name="stories")
+@click.argument("gold", type=click.Path(exists=True, dir_okay=False))
+@db_option()
+@json_option
+@with_store
+def eval_stories(store, gold, as_json):
+    """B-cubed and pairwise precision/recall/F1 of the stories of ingested articles against GOLD.jsonl."""
+    from .evaluate import load_gold, score_stories
+
+    try:
+        gold_labels = load_gold(gold)
+    except InputError as err:
+        raise click.ClickException(str(err)) from None
+    predicted = {k: v for k, v in store.story_ids_by_article().items() if v is not None}
+    result = score_stories(predicted, gold_labels)
+    if result["scored"] == 0:
+        raise click.ClickException(f"none of the {len(gold_labels)} gold ids is in {store.path}; ingest the articles first")
+    b, p = result["bcubed"], result["pairwise"]
+    text = (f"scored {result['scored']} of {result['gold_articles']} gold articles "
+            f"({result['gold_stories']} gold stories, {result['predicted_stories']} predicted)\n"
+            f"B-cubed  P {b['precision']:.4f}  R {b['recall']:.4f}  F1 {b['f1']:.4f}\n"
+            f"pairwise P {p['precision']:.4f}  R {p['recall']:.4f}  F1 {p['f1']:.4f}")
+    _emit(result, as_json, text)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""Learn the story engine's join model (logistic regression) from the hand-labelled dev days.
+
+    .venv/bin/python scripts/train_join.py                  # cross-validate, then train on all, write model
+    .venv/bin/python scripts/train_join.py --cv-only        # only the held-out figures
+    .venv/bin/python scripts/train_join.py --out /tmp/m.json
+
+Training examples come from a *teacher-forced* run of the online engine over each gold slice, in
+the day's order: for each article the engine's own candidates are scored with `signals()`; the
+candidate that is the article's gold story is a positive, every other candidate a negative; then the
+article is placed in its gold story, as a perfect engine would have placed it, and the run goes on.
+A logistic regression (scikit-learn) is fit on those rows. The probability cut at which an article
+opens a new story instead of joining its best candidate is then chosen by maximising B-cubed F1 in
+a real (not teacher-forced) run of the engine over the training slices.
+
+Cross-validation: train on one gold day, evaluate with the real pipeline on the other (and vice
+versa); these are the honest figures. The shipped model is trained on both days.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from eval_dev import ROOT, fmt, gold_files, load_gold, prepared_articles, run_pipeline, score, slice_records  # noqa: E402
+
+from rasd.cluster import SIGNALS, JoinModel, StoryEngine, signals  # noqa: E402
+from rasd.evaluate import bcubed  # noqa: E402
+
+INTERACTIONS = (("max_body", "time"), ("lede", "time"), ("names", "title_cover"), ("max_lede", "title_cover"),
+                ("body", "size"), ("max_body", "size"), ("title_cover", "size"))
+CUTS = [round(0.05 * i, 2) for i in range(2, 19)]
+
+
+class Slice:
+    """One gold day: its prepared articles' features, in order, and the gold labels."""
+
+    def __init__(self, gold_path: Path):
+        self.name = gold_path.stem
+        self.path = gold_path
+        self.gold = load_gold(gold_path)
+        self.records = slice_records(gold_path)
+        engine = StoryEngine()
+        self.items = []
+        for art in prepared_articles(self.records):
+            if art.id not in self.gold:
+                continue
+            feats, sig = engine.features(art.title, art.text, art.published)
+            self.items.append((art.id, feats, sig))
+
+
+def _copy(engine: StoryEngine, sig):
+    from rasd.dedupe import unpack
+
+    if sig is None:
+        return None
+    found = engine.copies.find(unpack(sig))
+    if found is None:
+        return None
+    rowid = engine.canonical.get(found[0], found[0])
+    return rowid, engine.copy_story[rowid][0]
+
+
+def teacher_forced(sl: Slice, model: JoinModel) -> tuple[list[dict], list[int], dict]:
+    """(signal rows, labels, stats) from a run where every article lands in its gold story."""
+    engine = StoryEngine(model=model)
+    story_of: dict[str, int] = {}
+    rows, labels = [], []
+    stats = {"articles": 0, "joins": 0, "gold_in_candidates": 0, "copies": 0}
+    for rowid, (aid, feats, sig) in enumerate(sl.items, start=1):
+        label = sl.gold[aid]
+        target = story_of.get(label)
+        copy = _copy(engine, sig)
+        copy_of = None
+        if copy is not None and copy[1] == target:
+            copy_of, stats["copies"] = copy[0], stats["copies"] + 1
+        else:
+            stats["articles"] += 1
+            cands = engine.candidates(feats)
+            if target is not None:
+                stats["joins"] += 1
+                stats["gold_in_candidates"] += any(s.id == target for s in cands)
+            for story in cands:
+                rows.append(signals(feats, story))
+                labels.append(1 if story.id == target else 0)
+        if target is None:
+            target = story_of[label] = len(story_of) + 1
+        engine.register(rowid, aid, target, target, feats, sig, copy_of)
+    return rows, labels, stats
+
+
+def online(sl: Slice, model: JoinModel) -> dict[str, int]:
+    """A real run of the engine (in memory, no threads): {article id: story id}."""
+    engine = StoryEngine(model=model)
+    out, next_id = {}, 1
+    for rowid, (aid, feats, sig) in enumerate(sl.items, start=1):
+        decision = engine.decide(feats, sig)
+        story = decision.story
+        if story is None:
+            story, next_id = next_id, next_id + 1
+        engine.register(rowid, aid, story, story, feats, sig, decision.copy_of)
+        out[aid] = story
+    return out
+
+
+def fit(slices: list[Slice], c: float = 1.0, verbose: bool = True) -> JoinModel:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    base = JoinModel({}, 0.0, interactions=INTERACTIONS)
+    rows, labels = [], []
+    for sl in slices:
+        r, y, stats = teacher_forced(sl, base)
+        rows += r
+        labels += y
+        if verbose:
+            print(f"  {sl.name}: {stats['articles']} decisions, {len(r)} candidate rows, {sum(y)} positives; "
+                  f"gold story among candidates for {stats['gold_in_candidates']}/{stats['joins']} joins; "
+                  f"{stats['copies']} copies", file=sys.stderr)
+    names = list(base.vector(rows[0]).keys())
+    x = np.array([[base.vector(r)[n] for n in names] for r in rows])
+    y = np.array(labels)
+    clf = LogisticRegression(C=c, max_iter=5000)
+    clf.fit(x, y)
+    model = JoinModel({n: round(float(w), 4) for n, w in zip(names, clf.coef_[0])},
+                      round(float(clf.intercept_[0]), 4), 0.5, INTERACTIONS)
+    best = None
+    for cut in CUTS:
+        model.cut = cut
+        f1s = [bcubed(online(sl, model), sl.gold)["f1"] for sl in slices]
+        mean = sum(f1s) / len(f1s)
+        if best is None or mean > best[1] + 1e-9:
+            best = (cut, mean)
+    model.cut = best[0]
+    if verbose:
+        print(f"  cut {best[0]} (training B3 F1 {best[1]:.3f})", file=sys.stderr)
+    return model
+
+
+def evaluate(model: JoinModel, gold_path: Path, full_day: bool = False) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as tmp:
+        json.dump(model.to_json(), tmp)
+    records = slice_records(gold_path, full_day)
+    predicted, seconds, n, _ = run_pipeline(records, Path(tmp.name))
+    Path(tmp.name).unlink()
+    return score(predicted, load_gold(gold_path)) | {"per_second": round(n / seconds, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "rasd" / "data" / "join_model.json")
+    parser.add_argument("--cv-only", action="store_true")
+    parser.add_argument("-C", type=float, default=1.0, help="inverse regularisation strength")
+    args = parser.parse_args()
+    paths = gold_files()
+    slices = [Slice(p) for p in paths]
+    print("Cross-validation (train on one day, real pipeline on the other):")
+    for held in range(len(slices)):
+        train = [s for i, s in enumerate(slices) if i != held]
+        model = fit(train, args.C)
+        for full_day in (False, True):
+            result = evaluate(model, paths[held], full_day)
+            print(f"  train {'+'.join(s.name[4:14] for s in train)} -> {slices[held].name} "
+                  f"[{'full day' if full_day else 'slice'}] {fmt(result)}")
+    if args.cv_only:
+        return
+    print("Final model (trained on all gold days):")
+    model = fit(slices, args.C)
+    model_json = model.to_json() | {"signals": list(SIGNALS), "trained_on": [s.name for s in slices]}
+    args.out.write_text(json.dumps(model_json, indent=1) + "\n", encoding="utf-8")
+    print(f"  -> {args.out}")
+    for path in paths:
+        for full_day in (False, True):
+            print(f"  {path.stem} [{'full day' if full_day else 'slice'}] {fmt(evaluate(model, path, full_day))}")
+
+
+if __name__ == "__main__":
+    main()

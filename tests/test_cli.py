@@ -1,0 +1,116 @@
+import json
+import zipfile
+
+import pytest
+
+from .conftest import FIXTURES, SEED_IDS, SHARED, rasd_json, run_rasd
+
+
+def test_cli_ingest_seeds_one_thread_and_idempotent(db, seed_dir):
+    summary = rasd_json("ingest", str(seed_dir), db=db)
+    assert summary == {"ingested": 5, "duplicates": 0, "rejected": []}
+    stories = rasd_json("stories", db=db)
+    assert set(stories[0]) == {"id", "thread", "title", "article_ids", "sources", "first_seen", "last_seen"}
+    threads = {}
+    for story in stories:
+        threads.setdefault(story["thread"], set()).update(story["article_ids"])
+    assert set(SEED_IDS) in threads.values()
+    again = rasd_json("ingest", str(seed_dir), db=db)
+    assert again == {"ingested": 0, "duplicates": 5, "rejected": []}
+    assert rasd_json("stories", db=db) == stories
+
+
+def test_cli_normalize_issue_example():
+    proc = run_rasd("normalize", "الدولى لیس الأطلـسي ٢٧ أيلول ٢٠٢٤ المھام مدينة", check=True)
+    assert proc.stdout.strip() == "الدولي ليس الاطلسي 27 ايلول 2024 المهام مدينه"
+
+
+def test_cli_mixed_inputs_rejected_with_reasons_others_stored(db, fixture_copy):
+    folder = fixture_copy("seed000-cp1256.txt", "pixel.png", "empty.txt", "articles.jsonl")
+    proc = run_rasd("ingest", str(folder), "--json", db=db)
+    assert proc.returncode == 1
+    summary = json.loads(proc.stdout)
+    assert summary["ingested"] == 3
+    reasons = {r["path"].rsplit("/", 1)[-1]: r["reason"] for r in summary["rejected"]}
+    assert set(reasons) == {"pixel.png", "empty.txt", "articles.jsonl:2"}
+    assert "PNG" in reasons["pixel.png"] and "empty" in reasons["empty.txt"] and "line 2" in reasons["articles.jsonl:2"]
+    stories = rasd_json("stories", db=db)
+    ids = {i for s in stories for i in s["article_ids"]}
+    assert ids == {"seed000-cp1256", "snn-a1", "snn-a2"}  # JSONL ids kept
+    titles = {s["title"] for s in stories}
+    assert "التحالف الدولى فى العراق يعلن انتهاء مهامه العسكرية" in titles
+    listed = rasd_json("rejections", db=db)
+    assert len(listed) == 3
+
+
+def test_cli_text_output_names_rejections(db, fixture_copy):
+    proc = run_rasd("ingest", str(fixture_copy("pixel.png")), db=db)
+    assert proc.returncode == 1 and "pixel.png" in proc.stderr and "PNG" in proc.stderr
+
+
+def test_cli_story_report_and_json_twin(db, seed_dir):
+    rasd_json("ingest", str(seed_dir), db=db)
+    stories = rasd_json("stories", db=db)
+    sid = next(s["id"] for s in stories if any(i.startswith("001_") for i in s["article_ids"]))
+    report = rasd_json("story", str(sid), db=db)
+    art = next(a for a in report["articles"] if a["id"].startswith("001_"))
+    assert art["published"] == "2021-11-04T16:44:29" and art["join"]["decision"] in {"new", "joined", "copy"}
+    text = run_rasd("story", str(sid), db=db, check=True).stdout
+    assert "001_8151b30f98c663ec" in text and "2021-11-04" in text
+    missing = run_rasd("story", "9999", db=db)
+    assert missing.returncode != 0 and "no story 9999" in missing.stderr
+
+
+def test_cli_stories_filters(db, fixture_copy, seed_dir):
+    rasd_json("ingest", str(seed_dir), db=db)
+    run_rasd("ingest", str(fixture_copy("snn-2015-08-10-excerpt.json")), db=db, check=True)
+    by_source = rasd_json("stories", "--source", "was", db=db)
+    assert by_source and all("was" in s["sources"] for s in by_source)
+    in_2015 = rasd_json("stories", "--since", "2015-08-01", "--until", "2015-08-31", db=db)
+    assert in_2015 and all(s["first_seen"].startswith("2015-08") for s in in_2015)
+    bad = run_rasd("stories", "--since", "yesterday-ish", db=db)
+    assert bad.returncode == 2 and "not a date" in bad.stderr
+
+
+def test_cli_demo_prints_the_seed_thread(tmp_path):
+    db = tmp_path / "demo.db"
+    out = run_rasd("demo", db=db, check=True).stdout
+    for seed_id in SEED_IDS:
+        assert seed_id in out
+    assert out.count("Thread ") == 1
+    again = rasd_json("demo", db=db)
+    assert again["ingest"]["duplicates"] == 5 and len(again["threads"]) == 1
+
+
+def test_cli_bad_database_file(tmp_path):
+    bogus = tmp_path / "x.db"
+    bogus.write_bytes(b"not a database at all" * 100)
+    proc = run_rasd("stories", db=bogus)
+    assert proc.returncode == 1 and "x.db" in proc.stderr
+
+
+def test_cli_eval_stories(db, seed_dir, tmp_path):
+    rasd_json("ingest", str(seed_dir), db=db)
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("\n".join(json.dumps({"id": i, "story": "s"}) for i in SEED_IDS), encoding="utf-8")
+    result = rasd_json("eval", "stories", str(gold), db=db)
+    assert result["scored"] == 5 and 0 < result["bcubed"]["f1"] <= 1
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": 1}\n', encoding="utf-8")
+    proc = run_rasd("eval", "stories", str(broken), db=db)
+    assert proc.returncode == 1 and "broken.jsonl:1" in proc.stderr
+
+
+@pytest.mark.parametrize("command", ["ingest", "stories", "story", "thread", "rejections", "normalize", "demo", "eval"])
+def test_cli_every_command_has_help(command):
+    proc = run_rasd(command, "--help", check=True)
+    assert "Usage:" in proc.stdout and len(proc.stdout.splitlines()) > 3
+
+
+@pytest.mark.skipif(not (SHARED / "data/saudinewsnet/2015-08-10.zip").exists(), reason="../shared not beside the repo")
+def test_cli_ingest_saudinewsnet_day(db):
+    summary = rasd_json("ingest", str(SHARED / "data/saudinewsnet/2015-08-10.zip"), "--quiet", db=db)
+    assert all(r["path"].startswith(str(SHARED)) and r["reason"] for r in summary["rejected"])
+    assert len(summary["rejected"]) <= 5  # the day has two records with neither title nor text
+    assert summary["ingested"] + summary["duplicates"] + len(summary["rejected"]) == 1700
+    assert summary["ingested"] >= 1650

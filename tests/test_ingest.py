@@ -1,0 +1,131 @@
+import json
+import zipfile
+
+import pytest
+
+from rasd.article import Article, Rejection
+from rasd.decode import decode_bytes
+from rasd.article import InputError
+from rasd.ingest import Input, read_input, read_paths
+
+from .conftest import FIXTURES, SEEDS
+
+
+def read_all(*paths, **kw):
+    items = list(read_paths([str(p) for p in paths], **kw))
+    return [i for i in items if isinstance(i, Article)], [i for i in items if isinstance(i, Rejection)]
+
+
+def seed_text(prefix: str) -> str:
+    return next(p for p in SEEDS if p.name.startswith(prefix)).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name, prefix", [
+    ("seed000-cp1256.txt", "000"), ("seed004-utf16.txt", "004"), ("seed003-utf8bom.txt", "003"),
+])
+def test_ingest_decodes_legacy_encodings(name, prefix):
+    text = decode_bytes((FIXTURES / name).read_bytes())
+    assert text.strip() == seed_text(prefix).strip()
+
+
+def test_ingest_cp1256_txt_gets_right_title():
+    articles, rejected = read_all(FIXTURES / "seed000-cp1256.txt")
+    assert not rejected
+    assert articles[0].title == "التحالف الدولى فى العراق يعلن انتهاء مهامه العسكرية"
+    assert articles[0].id == "seed000-cp1256"
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("pixel.png", "PNG image"), ("empty.txt", "empty file"),
+])
+def test_ingest_rejects_non_text(name, reason):
+    articles, rejected = read_all(FIXTURES / name)
+    assert not articles and len(rejected) == 1
+    assert reason in rejected[0].reason and rejected[0].path.endswith(name)
+
+
+def test_ingest_txt_seed_title_body_and_byline_date():
+    articles, _ = read_all(next(p for p in SEEDS if p.name.startswith("001")))
+    art = articles[0]
+    assert art.title == "العراق يعلن إجلاء 2100 شحنة لمعدات عسكرية أمريكية"
+    assert art.text.startswith("أعلنت بغداد، الخميس")
+    assert art.published == "2021-11-04T16:44:29" and art.date_source == "byline"
+    # offsets into the display text hold
+    start = art.text.index("قاسم الأعرجي")
+    assert art.text[start:start + len("قاسم الأعرجي")] == "قاسم الأعرجي"
+
+
+def test_ingest_html_page_extracts_article_not_chrome():
+    articles, rejected = read_all(FIXTURES / "seed002-page.html")
+    assert not rejected
+    art = articles[0]
+    assert "التحالف الدولي يحذر" in art.title
+    assert "وأعرب برنين عن ثقته في أن" in art.text
+    for chrome in ["سياسة الخصوصية", "اقرأ أيضا", "ارتفاع أسعار النفط", "تعليق القارئ", "جميع الحقوق محفوظة"]:
+        assert chrome not in art.text
+    assert art.published and art.published.startswith("2021-12-09")
+
+
+def test_ingest_html_without_article_is_rejected(tmp_path):
+    page = tmp_path / "nav.html"
+    page.write_text("<html><body><nav><a href='/'>الرئيسية</a></nav></body></html>", encoding="utf-8")
+    articles, rejected = read_all(page)
+    assert not articles and "no article text" in rejected[0].reason
+
+
+def test_ingest_saudinewsnet_day_file_as_is(tmp_path):
+    archive = tmp_path / "2015-08-10.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(FIXTURES / "snn-2015-08-10-excerpt.json", "2015-08-10.json")
+    articles, rejected = read_all(archive)
+    assert len(articles) == 30 and not rejected
+    first = articles[0]
+    assert first.source == "was" and first.published.startswith("2015-08-10") and first.url.startswith("http")
+    assert first.origin == f"{archive}!2015-08-10.json#0"
+    assert len({a.id for a in articles}) == 30
+
+
+def test_ingest_jsonl_keeps_ids_and_names_broken_line():
+    articles, rejected = read_all(FIXTURES / "articles.jsonl")
+    assert [a.id for a in articles] == ["snn-a1", "snn-a2"]
+    assert len(rejected) == 1 and rejected[0].path.endswith("articles.jsonl:2")
+    assert "line 2" in rejected[0].reason and "malformed JSON" in rejected[0].reason
+
+
+def test_ingest_rss_feed_entries_and_language_rejection():
+    articles, rejected = read_all(FIXTURES / "feed.rss")
+    assert len(articles) == 1 and articles[0].id == "news-example-iraq-2100"
+    assert articles[0].source == "وكالة الأخبار" and articles[0].published == "2021-11-04T13:44:29"
+    assert len(rejected) == 1 and "not Arabic" in rejected[0].reason and "en" in rejected[0].reason
+
+
+def test_ingest_directory_recursive_and_size_limit(tmp_path):
+    nested = tmp_path / "a" / "b"
+    nested.mkdir(parents=True)
+    (nested / "seed.txt").write_text(seed_text("002"), encoding="utf-8")
+    (tmp_path / "big.txt").write_text(seed_text("000") * 50, encoding="utf-8")
+    articles, rejected = read_all(tmp_path, max_bytes=100_000)
+    assert [a.id for a in articles] == ["seed"]
+    assert len(rejected) == 1 and "over the" in rejected[0].reason and rejected[0].path.endswith("big.txt")
+
+
+@pytest.mark.parametrize("record, reason", [
+    ({"id": 1, "author": "كاتب"}, "no article text"),
+    ({"id": 2, "text": ["قائمة"]}, "should be a string"),
+    ({"id": 3, "text": "نص عربي كامل عن الاجتماع", "date": "ليس تاريخا"}, "not a date"),
+    ("نص", "expected an object"),
+])
+def test_ingest_bad_records_are_rejected_with_reason(record, reason):
+    inp = Input("x.jsonl", (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
+    results = list(read_input(inp))
+    assert isinstance(results[0], Rejection) and reason in results[0].reason
+
+
+def test_ingest_missing_path_is_rejected(tmp_path):
+    articles, rejected = read_all(tmp_path / "nope.txt")
+    assert not articles and rejected[0].reason == "no such file or directory"
+
+
+def test_decode_rejects_control_bytes():
+    with pytest.raises(InputError, match="not a text file"):
+        decode_bytes(bytes(range(1, 32)) * 20)
