@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["matching_form", "fold_letters", "fold_digits", "fold_punctuation", "strip_marks", "tokens"]
+__all__ = ["matching_form", "translator", "fold_letters", "fold_digits", "fold_punctuation", "strip_marks", "tokens"]
 
 # Harakat, Quranic annotation marks, superscript alef and tatweel carry no identity for matching.
 _MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed\u0640]")
@@ -39,9 +39,23 @@ PUNCT_MAP = {
     "\ufeff": "", "\u00a0": " ",
 }
 
-_LETTERS = str.maketrans(LETTER_MAP)
-_DIGITS = str.maketrans(DIGIT_MAP)
-_PUNCT = str.maketrans(PUNCT_MAP)
+
+
+def translator(mapping: dict[str, str]):
+    """A fast `str -> str` character map: a regex finds the few characters to replace.
+
+    `str.translate` looks every character up in a dict (slow on Arabic text, where most characters
+    are unmapped); a character-class regex scans in C and calls back only on the mapped ones.
+    """
+    pattern = re.compile("[" + "".join(re.escape(c) for c in mapping) + "]")
+    lookup = mapping.__getitem__
+    return lambda text: pattern.sub(lambda m: lookup(m.group()), text)
+
+
+_LETTERS = translator(LETTER_MAP)
+_DIGITS = translator(DIGIT_MAP)
+_PUNCT = translator(PUNCT_MAP)
+_ALL = translator(LETTER_MAP | DIGIT_MAP | PUNCT_MAP)
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -53,17 +67,17 @@ def strip_marks(text: str) -> str:
 
 def fold_letters(text: str) -> str:
     """Alef variants, `ى`, `ة` and Persian/Urdu letters to one Arabic letter each."""
-    return text.translate(_LETTERS)
+    return _LETTERS(text)
 
 
 def fold_digits(text: str) -> str:
     """Eastern Arabic and Persian digits to ASCII."""
-    return text.translate(_DIGITS)
+    return _DIGITS(text)
 
 
 def fold_punctuation(text: str) -> str:
     """Arabic and typographic punctuation to ASCII; invisible direction marks removed."""
-    return text.translate(_PUNCT)
+    return _PUNCT(text)
 
 
 def matching_form(text: str) -> str:
@@ -72,10 +86,7 @@ def matching_form(text: str) -> str:
     NFKC first turns Arabic presentation forms (common in PDF- and Word-sourced text) into letters.
     """
     text = unicodedata.normalize("NFKC", text)
-    text = strip_marks(text)
-    text = fold_letters(text)
-    text = fold_digits(text)
-    text = fold_punctuation(text)
+    text = _ALL(strip_marks(text))  # letters, digits and punctuation in one pass
     return _SPACE.sub(" ", text).strip().casefold()
 
 
