@@ -32,10 +32,10 @@ from .features import Features, article_features, cosine
 
 __all__ = ["Decision", "JoinModel", "StoryEngine", "StoryState", "SIGNALS", "day_number"]
 
-SIGNALS = ("body", "title", "title_body", "lede", "max_body", "max_lede", "title_cover", "names", "numbers",
+SIGNALS = ("body", "title", "title_body", "lede", "max_body", "max_lede", "title_cover", "core", "names", "numbers",
            "time", "undated", "size")
 EVENT_WINDOW_DAYS = 4.0  # a story takes no new article more than this many days after its last one
-MAX_CANDIDATES = 40
+MAX_CANDIDATES = 24
 MEMBER_VECTORS = 8  # a story keeps its first and latest members' vectors for single-link signals
 _INDEX_BODY_TERMS = 12
 _MAX_DF_SHARE = 0.05  # terms in more than 5% of documents are too common to find candidates by
@@ -61,7 +61,7 @@ class StoryState:
     title: dict[str, float] = field(default_factory=dict)
     body: dict[str, float] = field(default_factory=dict)
     lede: dict[str, float] = field(default_factory=dict)
-    vocab: set[str] = field(default_factory=set)  # stems of the members' titles and ledes
+    df: dict[str, int] = field(default_factory=dict)  # stem -> how many members' body vectors have it
     members: list[tuple[dict[str, float], dict[str, float]]] = field(default_factory=list)  # (body, lede)
     names: dict[str, float] = field(default_factory=dict)
     numbers: set[str] = field(default_factory=set)
@@ -84,9 +84,8 @@ class StoryState:
         self.title_norm = math.sqrt(sum(w * w for w in self.title.values())) or 1.0
         self.body_norm = math.sqrt(sum(w * w for w in self.body.values())) or 1.0
         self.lede_norm = math.sqrt(sum(w * w for w in self.lede.values())) or 1.0
-        if len(self.vocab) < 3000:
-            self.vocab.update(feats.lede)
-            self.vocab.update(feats.title)
+        for term in feats.body:
+            self.df[term] = self.df.get(term, 0) + 1
         if len(self.members) >= MEMBER_VECTORS:
             del self.members[MEMBER_VECTORS // 2]  # keep the first half, roll the latest half
         self.members.append((feats.body, feats.lede))
@@ -111,7 +110,7 @@ def signals(feats: Features, story: StoryState) -> dict[str, float]:
         numbers = len(story.numbers.intersection(feats.numbers)) / min(len(feats.numbers), len(story.numbers))
     undated = feats.time is None or story.last is None
     if undated:
-        time = 0.5
+        time = 1.0  # compared on content alone, as if close in time
     else:
         gap = max(0.0, story.first - feats.time, feats.time - story.last)
         time = math.exp(-gap / 1.5)
@@ -119,8 +118,12 @@ def signals(feats: Features, story: StoryState) -> dict[str, float]:
     for body, lede in story.members:
         max_body = max(max_body, cosine(feats.body, body))
         max_lede = max(max_lede, cosine(feats.lede, lede))
+    body_mass = sum(feats.body.values())
+    size = story.size or 1
+    core = sum(w * story.df[t] for t, w in feats.body.items() if t in story.df) / size
     title_mass = sum(feats.title.values())
-    covered = sum(w for t, w in feats.title.items() if t in story.vocab)
+    # covered by the story's strongest title and lede terms (bounded: a big story must not cover every title)
+    covered = sum(w for t, w in feats.title.items() if t in story.lede or t in story.title)
     return {
         "body": cosine(feats.body, story.body, story.body_norm),
         "title": cosine(feats.title, story.title, story.title_norm),
@@ -129,6 +132,7 @@ def signals(feats: Features, story: StoryState) -> dict[str, float]:
         "max_body": max_body,
         "max_lede": max_lede,
         "title_cover": covered / title_mass if title_mass else 0.0,
+        "core": core / body_mass if body_mass else 0.0,
         "names": min(1.0, names),
         "numbers": min(1.0, numbers),
         "time": time,
@@ -298,20 +302,31 @@ class StoryEngine:
         return Decision(story.id, prob, reason)
 
     def thread_for(self, feats: Features) -> tuple[int, float, dict] | None:
-        """(thread id, score, reason) of the older story this new story continues, if any."""
+        """(thread id, score, reason) of the older story this new story continues, if any.
+
+        Looked for among stories of any age that share rare names with the new story, or share its
+        indexed vocabulary; a link needs several shared names and enough body similarity, or a
+        clearly similar headline with some body similarity.
+        """
         counts: dict[int, int] = {}
         for name in feats.names:
             for sid in self.name_index.get(name, ())[-200:]:
                 counts[sid] = counts.get(sid, 0) + 1
+        for term in feats.title:
+            postings = self.event_index.get(term, ())
+            for sid in postings[-50:] if len(postings) <= 400 else ():
+                counts.setdefault(sid, 0)
         best = None
         for sid, shared in counts.items():
-            if shared < self.thread_min_names:
-                continue
             story = self.stories[sid]
             body = cosine(feats.body, story.body, story.body_norm)
-            if body < self.thread_min_body:
-                continue
-            score = body + 0.05 * min(shared, 6)
+            if shared >= self.thread_min_names and body >= self.thread_min_body:
+                score = body + 0.05 * min(shared, 6)
+            else:
+                title = cosine(feats.title, story.title, story.title_norm)
+                if title < 0.45 or body < 0.18:
+                    continue
+                score = body + 0.5 * title
             if best is None or score > best[1]:
                 best = (story.thread, score, {"story": sid, "shared_names": shared, "body": round(body, 3)})
         return best

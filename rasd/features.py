@@ -19,7 +19,7 @@ from functools import lru_cache
 from . import DATA_DIR
 from .normalize import LETTER_MAP, fold_digits, fold_punctuation, strip_marks
 
-__all__ = ["Features", "IdfTable", "article_features", "stem_tokens", "name_tokens", "cosine", "idf_table"]
+__all__ = ["Features", "IdfTable", "article_features", "stem_tokens", "name_tokens", "cosine", "idf_table", "skeleton"]
 
 _STEM_MAP = str.maketrans({k: v for k, v in LETTER_MAP.items() if k not in "ةۃ"})
 _NAME_MAP = str.maketrans(LETTER_MAP)
@@ -139,18 +139,41 @@ def _stem_idf(stem: str) -> float:
     return idf_table().stem_idf(stem)
 
 
+_PREFIXES = ("", "ل", "ب", "س", "و", "ف", "ك", "لل", "وس", "ول", "وب")
+_SUFFIXES = ("", "ها", "هم", "هما", "كم", "نا", "ه", "ي", "ين", "ون", "ان", "ات", "تين", "تان", "يه")
+_VOWELS = str.maketrans("", "", "اويىه")
+
+
+def skeleton(word: str) -> str:
+    """A name's consonant skeleton, so transliteration variants meet: برينان / برنين -> برنن."""
+    return word[0] + word[1:].translate(_VOWELS)
+
+
 @lru_cache(maxsize=200_000)
-def _is_name(word: str, threshold: float, stem_threshold: float) -> float:
+def _is_name(word: str, threshold: float, common: float) -> float:
     """The word's idf when it is a rare proper-like token, else 0.
 
-    A word is a name when the word is rare *and* so is its stem: `واستنكاره` is a rare spelling of a
-    common stem, not a name; `برينان` is rare either way.
+    A word is a name when it is rare and is not an inflection of a common word: `لتمكينها`
+    (`تمكين` + clitics) and `سينهي` are rare spellings of common words, `برينان` is rare either way.
     """
     idf = idf_table()
     if len(word) < 3 or idf.words.get(word, 0) >= threshold:
         return 0.0
+    for prefix in _PREFIXES:
+        if prefix and not word.startswith(prefix):
+            continue
+        core = word[len(prefix):]
+        for suffix in _SUFFIXES:
+            if suffix and not core.endswith(suffix):
+                continue
+            base = core[: len(core) - len(suffix)] if suffix else core
+            if len(base) < 3 or (not prefix and not suffix):
+                continue
+            for form in (base, base[:-1] + "ه" if base.endswith("ت") else base):
+                if idf.words.get(form, 0) >= common:
+                    return 0.0
     stem = _stem(word)
-    if stem is not None and idf.stems.get(stem, 0) >= stem_threshold:
+    if stem is not None and idf.stems.get(stem, 0) >= common * 2:
         return 0.0
     return round(idf.word_idf(word), 3)
 
@@ -168,8 +191,8 @@ def article_features(title: str, text: str, time: float | None, rare_below: floa
     threshold = max(2, rare_below * idf.docs)
     names = {}
     for word in _names_of(f"{light_title}\n{light_text[:3000]}"):
-        if word not in names and (weight := _is_name(word, threshold, 5 * threshold)):
-            names[word] = weight
+        if (weight := _is_name(word, threshold, 2.5 * threshold)) and len(key := skeleton(word)) >= 3:
+            names[key] = weight
     numbers = sorted({n.replace(",", "") for n in _NUMBER.findall(f"{light_title} {light_text[:3000]}")
                       if len(n.replace(",", "")) >= 2})
     return Features(
@@ -184,11 +207,10 @@ def article_features(title: str, text: str, time: float | None, rare_below: floa
 
 def cosine(a: dict[str, float], b: dict[str, float], b_norm: float | None = None) -> float:
     """Cosine of two sparse vectors (`a` assumed unit length unless stated)."""
-    if len(a) > len(b):
-        a, b = b, a
-    dot = sum(w * b[k] for k, w in a.items() if k in b)
-    if not dot:
+    shared = a.keys() & b.keys()
+    if not shared:
         return 0.0
+    dot = sum([a[k] * b[k] for k in shared])
     if b_norm is None:
         return dot
     return dot / b_norm

@@ -29,7 +29,7 @@ from eval_dev import ROOT, fmt, gold_files, load_gold, prepared_articles, run_pi
 from rasd.cluster import SIGNALS, JoinModel, StoryEngine, signals  # noqa: E402
 from rasd.evaluate import bcubed  # noqa: E402
 
-INTERACTIONS = (("max_body", "time"), ("lede", "time"), ("names", "title_cover"), ("max_lede", "title_cover"),
+INTERACTIONS = (("max_body", "time"), ("lede", "time"), ("names", "title_cover"), ("core", "title_cover"), ("core", "size"),
                 ("body", "size"), ("max_body", "size"), ("title_cover", "size"))
 CUTS = [round(0.05 * i, 2) for i in range(2, 19)]
 
@@ -105,7 +105,7 @@ def online(sl: Slice, model: JoinModel) -> dict[str, int]:
     return out
 
 
-def fit(slices: list[Slice], c: float = 1.0, verbose: bool = True) -> JoinModel:
+def fit(slices: list[Slice], c: float = 0.1, verbose: bool = True) -> JoinModel:
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
@@ -152,7 +152,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "rasd" / "data" / "join_model.json")
     parser.add_argument("--cv-only", action="store_true")
-    parser.add_argument("-C", type=float, default=1.0, help="inverse regularisation strength")
+    parser.add_argument("-C", type=float, default=0.1, help="inverse regularisation strength")
     args = parser.parse_args()
     paths = gold_files()
     slices = [Slice(p) for p in paths]

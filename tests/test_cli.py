@@ -109,7 +109,9 @@ def test_cli_every_command_has_help(command):
 
 @pytest.mark.skipif(not (SHARED / "data/saudinewsnet/2015-08-10.zip").exists(), reason="../shared not beside the repo")
 def test_cli_ingest_saudinewsnet_day(db):
-    summary = rasd_json("ingest", str(SHARED / "data/saudinewsnet/2015-08-10.zip"), "--quiet", db=db)
+    proc = run_rasd("ingest", str(SHARED / "data/saudinewsnet/2015-08-10.zip"), "--quiet", "--json", db=db)
+    summary = json.loads(proc.stdout)
+    assert proc.returncode == (1 if summary["rejected"] else 0)
     assert all(r["path"].startswith(str(SHARED)) and r["reason"] for r in summary["rejected"])
     assert len(summary["rejected"]) <= 5  # the day has two records with neither title nor text
     assert summary["ingested"] + summary["duplicates"] + len(summary["rejected"]) == 1700
