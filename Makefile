@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 eval: $(STAMP)
-	$(BIN)/python scripts/eval_dev.py --data $(SHARED)/data/saudinewsnet
+	$(BIN)/python scripts/eval_dev.py
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py --data $(SHARED)/data/saudinewsnet --runs 3

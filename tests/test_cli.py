@@ -115,4 +115,4 @@ def test_cli_ingest_saudinewsnet_day(db):
     assert all(r["path"].startswith(str(SHARED)) and r["reason"] for r in summary["rejected"])
     assert len(summary["rejected"]) <= 5  # the day has two records with neither title nor text
     assert summary["ingested"] + summary["duplicates"] + len(summary["rejected"]) == 1700
-    assert summary["ingested"] >= 1650
+    assert summary["ingested"] >= 1600 and summary["duplicates"] < 100  # re-scrapes: same outlet, same text

@@ -1,0 +1,35 @@
+"""Evaluation gate: story clustering on the hand-labelled dev gold must not fall below the pinned floors.
+
+Floors live in eval/floors.json and only ever go up. The slice of each SaudiNewsNet day named by a
+gold file is ingested through the real CLI and scored with `rasd eval stories`.
+"""
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import SHARED, rasd_json, run_rasd
+
+EVAL = Path(__file__).resolve().parents[1] / "eval"
+FLOORS = json.loads((EVAL / "floors.json").read_text(encoding="utf-8"))
+DAYS = SHARED / "data" / "saudinewsnet"
+
+
+@pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_eval_gate_story_bcubed_floor(name, tmp_path):
+    gold_path = EVAL / "gold" / f"{name}.jsonl"
+    gold_ids = {json.loads(line)["id"] for line in gold_path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    day = name.split("-", 1)[1][:10]
+    with zipfile.ZipFile(DAYS / f"{day}.zip") as archive:
+        records = json.loads(archive.read(archive.namelist()[0]))
+    picked = [r for r in records if hashlib.sha1(r["url"].encode("utf-8")).hexdigest()[:16] in gold_ids]
+    slice_file = tmp_path / f"{name}.json"
+    slice_file.write_text(json.dumps(picked, ensure_ascii=False), encoding="utf-8")
+    db = tmp_path / "gate.db"
+    run_rasd("ingest", str(slice_file), "--quiet", db=db)
+    result = rasd_json("eval", "stories", str(gold_path), db=db)
+    assert result["scored"] >= 0.98 * len(gold_ids)
+    assert result["bcubed"]["f1"] >= FLOORS[name]["bcubed_f1"]
