@@ -28,7 +28,6 @@ _HIJRI = re.compile(
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
 _SETTINGS = {"PREFER_DAY_OF_MONTH": "first", "RETURN_AS_TIMEZONE_AWARE": False, "DATE_ORDER": "DMY",
              "PREFER_DATES_FROM": "past", "REQUIRE_PARTS": ["day", "month", "year"]}
-# Seconds since the epoch as strings or numbers are also accepted by parse_date.
 _EARLIEST, _LATEST = date(1900, 1, 1), date(2100, 1, 1)
 
 
