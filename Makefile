@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.rasd-installed
 SHARED ?= ../shared
 
-.PHONY: demo test bench eval install clean
+.PHONY: demo test bench eval install clean train-ner bench-ner
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,18 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py --data $(SHARED)/data/saudinewsnet --runs 3
+
+# The NER tagger: word clusters from SaudiNewsNet (only when missing; `make -B` redoes them), then the CRF.
+rasd/data/word_clusters.json.gz: | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,train]'
+	OMP_NUM_THREADS=1 $(BIN)/python scripts/train_word_clusters.py $(SHARED)/data/saudinewsnet $@
+
+train-ner: rasd/data/word_clusters.json.gz
+	$(BIN)/python -m pip install --quiet -e '.[dev,train]'
+	OMP_NUM_THREADS=1 $(BIN)/python scripts/train_ner.py $(SHARED)/data/anercorp/train.txt
+
+bench-ner: $(STAMP)
+	$(BIN)/python scripts/bench_ner.py $(SHARED)/data/anercorp/train.txt --runs 3 --workers 2
 
 clean:
 	rm -rf $(VENV) *.egg-info rasd-demo.db* bench-out

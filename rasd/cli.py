@@ -236,6 +236,69 @@ def eval_stories(store, gold, as_json):
     _emit(result, as_json, text)
 
 
+def _read_conll(file: str | None) -> tuple[list[str], str]:
+    """Lines of a CoNLL FILE, or of standard input when it is None or `-`."""
+    from .conll import decode
+
+    source = file if file not in (None, "-") else "<stdin>"
+    try:
+        data = sys.stdin.buffer.read() if source == "<stdin>" else Path(file).read_bytes()
+    except OSError as err:
+        raise click.ClickException(f"cannot read {source}: {err.strerror}") from None
+    try:
+        return decode(data, source), source
+    except InputError as err:
+        raise click.ClickException(str(err)) from None
+
+
+def _load_tagger():
+    from .ner import NerError, load_tagger
+
+    try:
+        return load_tagger()
+    except NerError as err:
+        raise click.ClickException(str(err)) from None
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+def tag(file):
+    """Tag the tokens of a CoNLL FILE (standard input when left out) with PER/ORG/LOC/MISC BIO tags.
+
+    Input: one token per line (first column; other columns are ignored), a blank line between
+    sentences. Output: `token<TAB>tag` lines in the same order, blank lines kept.
+    """
+    from .ner import tag_conll
+
+    lines, _ = _read_conll(file)
+    tagger = _load_tagger()
+    for line in tag_conll(lines, tagger):
+        click.echo(line)
+
+
+@eval_group.command(name="ner")
+@click.argument("gold", type=click.Path(dir_okay=False, allow_dash=True))
+@json_option
+def eval_ner(gold, as_json):
+    """Entity precision/recall/F1 (per type and micro, exact spans as conlleval) on a gold CoNLL file.
+
+    GOLD has the token in the first column and its BIO tag in the last (ANERcorp's PERS counts as PER).
+    """
+    from .ner import evaluate_conll
+
+    lines, source = _read_conll(gold)
+    tagger = _load_tagger()
+    try:
+        result = evaluate_conll(lines, source, tagger)
+    except InputError as err:
+        raise click.ClickException(str(err)) from None
+    rows = [f"{'type':<6} {'precision':>9} {'recall':>7} {'f1':>7} {'gold':>6} {'found':>6}"]
+    for kind, s in [*result["types"].items(), ("micro", result["micro"])]:
+        rows.append(f"{kind:<6} {s['precision']:>9.4f} {s['recall']:>7.4f} {s['f1']:>7.4f} {s['gold']:>6} {s['predicted']:>6}")
+    header = f"{source}: {result['sentences']} sentences, {result['tokens']} tokens, token accuracy {result['accuracy']:.4f}"
+    _emit(result, as_json, "\n".join([header, *rows]))
+
+
 def main() -> None:
     cli()
 

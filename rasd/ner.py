@@ -1,0 +1,282 @@
+"""Named entities in Arabic news: persons, organisations, places and the rest (PER, ORG, LOC, MISC).
+
+A linear-chain CRF (python-crfsuite) tags ANERcorp-style tokens with BIO tags. Tokens are what
+`tokenize` cuts from display text: punctuation split off, clitics (`و ب ل ك ف ال`) left on the word
+as ANERcorp leaves them. Each token is described by its matching form, affixes, the clitic-stripped
+word, its snowball stem, its shape, word clusters learned from SaudiNewsNet and a gazetteer learned
+from ANERcorp train (plus pycountry's Arabic country names), in a ±2 window with word bigrams.
+
+The model and its lexicon are data in `rasd/data/` (`ner.crfsuite`, `ner_lexicon.json.gz`,
+`word_clusters.json.gz`), trained by `scripts/train_word_clusters.py` and `scripts/train_ner.py`.
+`find_mentions` returns character offsets into the text it was given, never into a folded form.
+
+Errors: `NerError` when the model files are missing or unreadable.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from . import DATA_DIR
+from .conll import chunks, read_blocks, read_gold, score
+from .normalize import matching_form, strip_marks
+
+__all__ = ["Mention", "Lexicon", "Featurizer", "Tagger", "NerError", "TYPES",
+           "tokenize", "load_tagger", "tag_tokens", "tag_sentences", "find_mentions", "tag_conll", "evaluate_conll"]
+
+TYPES = ("PER", "ORG", "LOC", "MISC")
+MODEL_PATH = DATA_DIR / "ner.crfsuite"
+LEXICON_PATH = DATA_DIR / "ner_lexicon.json.gz"
+CLUSTERS_PATH = DATA_DIR / "word_clusters.json.gz"
+
+# A token: a run of letters/digits/Arabic marks/tatweel, with decimals and a trailing % kept on a
+# number (`4.3`, `15%`, as ANERcorp writes them); otherwise a single non-space character.
+_MARK = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
+_TOKEN = re.compile(rf"(?:[^\W_]|[{_MARK}])+(?:[.,\u066b\u066c](?=\d)\d+)*(?:(?<=\d)[%\u066a])?|\S")
+# Clitic prefixes ANERcorp leaves on words: conjunction, preposition, article (`وبال`, `فلل`).
+_CLITIC = re.compile(r"^(?:[وف]?(?:[بكل]?ال|لل|[بكل])|[وف])(?=..)")
+_ARABIC = re.compile(r"[\u0620-\u064a\u0671-\u06d3]")
+_SENTENCE_END = re.compile(r"[.!?؟\n]")
+
+
+class NerError(RuntimeError):
+    """The NER model files are missing or unreadable."""
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An entity mention: `text == source[start:end]` of the text it was found in."""
+
+    start: int
+    end: int
+    type: str
+    text: str
+
+
+def tokenize(text: str) -> list[tuple[str, int, int]]:
+    """(token, start, end) for each token of `text`; `text[start:end] == token`."""
+    return [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+def _shape(token: str) -> str:
+    """`a` Arabic letters, `L`/`l` Latin, `d` digits, other characters as themselves; runs collapsed."""
+    out = []
+    for ch in token:
+        if ch.isdigit():
+            c = "d"
+        elif _ARABIC.match(ch):
+            c = "a"
+        elif ch.isalpha():
+            c = "L" if ch.isupper() else "l"
+        elif ch == "\u0640" or "\u064b" <= ch <= "\u065f":  # tatweel, harakat
+            continue
+        else:
+            c = ch
+        if not out or out[-1] != c:
+            out.append(c)
+    return "".join(out)[:6]
+
+
+class Lexicon:
+    """What the features look words up in: word clusters and the entity gazetteer.
+
+    `clusters` maps a matching form to its cluster ids at a few granularities (k-means over
+    word2vec vectors trained on SaudiNewsNet); `gazetteer` maps a matching form to tags such as
+    `PER+` (seen in a PER name, mostly as a name) or `LOC-` (seen in a place name, mostly not).
+    The last number of a word's cluster entry is its frequency class in SaudiNewsNet.
+    """
+
+    def __init__(self, clusters: dict[str, list[int]], gazetteer: dict[str, list[str]]):
+        self.clusters = clusters
+        self.gazetteer = gazetteer
+
+    @classmethod
+    def load(cls, clusters_path: Path = CLUSTERS_PATH, lexicon_path: Path = LEXICON_PATH) -> "Lexicon":
+        return cls(read_json_gz(clusters_path)["words"], read_json_gz(lexicon_path)["gazetteer"])
+
+    def strip_clitics(self, form: str) -> tuple[str, str]:
+        """(clitics, word): the longest clitic prefix whose remainder is a known word, else none.
+
+        Checking the remainder against the cluster vocabulary keeps `بريطانيا` whole while
+        `وبريطانيا` loses its `و`.
+        """
+        match = _CLITIC.match(form)
+        if not match:
+            return "", form
+        prefix = match.group()
+        for cut in range(len(prefix), 0, -1):
+            if form[cut:] in self.clusters:
+                return form[:cut], form[cut:]
+        if prefix.endswith(("ال", "لل")) and len(form) - len(prefix) >= 3:
+            return prefix, form[len(prefix):]
+        return "", form
+
+
+def read_json_gz(path: Path) -> dict:
+    try:
+        return json.loads(gzip.decompress(Path(path).read_bytes()))
+    except (OSError, ValueError) as err:
+        raise NerError(f"cannot read NER data {path}: {err}; run `make train-ner` to build it") from None
+
+
+# Which word features each window position carries, and which pairs of neighbours are joined.
+WINDOW = {
+    0: ("w", "p2", "p3", "p4", "s1", "s2", "s3", "s4", "cl", "st", "sm", "sh", "len", "fq",
+        "c0", "c1", "c2", "c3", "sc0", "sc1", "sc2", "sc3", "gz", "sgz"),
+    -1: ("w", "st", "sm", "cl", "sh", "s2", "c0", "c1", "c2", "c3", "sc2", "gz", "sgz"),
+    1: ("w", "st", "sm", "cl", "sh", "s2", "c0", "c1", "c2", "c3", "sc2", "gz", "sgz"),
+    -2: ("w", "st", "c1", "c2", "gz", "sgz"),
+    2: ("w", "st", "c1", "c2", "gz", "sgz"),
+}
+PAIRS = (("w", -1), ("w", 1), ("c2", -1), ("c2", 1))
+
+
+class Featurizer:
+    """Turns token sequences into CRF feature lists; per-token work is cached by token."""
+
+    def __init__(self, lexicon: Lexicon):
+        import Stemmer  # PyStemmer
+
+        self.lexicon = lexicon
+        self._stem = Stemmer.Stemmer("arabic").stemWord
+        self._cache: dict[str, tuple[dict[str, list[str]], dict[int, list[str]]]] = {}
+
+    def word_features(self, token: str) -> dict[str, list[str]]:
+        """Features of one token, by name, before the window position is added."""
+        form = matching_form(token) or token
+        clitics, stripped = self.lexicon.strip_clitics(form)
+        clusters = self.lexicon.clusters
+        gaz = self.lexicon.gazetteer
+        feats = {
+            "w": [form], "cl": [clitics], "st": [stripped], "sh": [_shape(token)],
+            "sm": [self._stem(strip_marks(token))], "len": [str(min(len(form), 8))],
+            "gz": gaz.get(form, []), "sgz": gaz.get(stripped, []) if clitics else [],
+        }
+        for n in range(1, 5):
+            feats[f"p{n}"] = [form[:n]] if len(form) > n else []
+            feats[f"s{n}"] = [form[-n:]] if len(form) > n else []
+        for key, word in (("c", form), ("sc", stripped)):
+            ids = clusters.get(word)
+            for level in range(4):
+                feats[f"{key}{level}"] = [str(ids[level])] if ids and level < len(ids) else ["-"]
+        ids = clusters.get(form)
+        feats["fq"] = [str(ids[-1])] if ids and len(ids) > 4 else ["-"]
+        return feats
+
+    def _lookup(self, token: str) -> tuple[dict[str, list[str]], dict[int, list[str]]]:
+        found = self._cache.get(token)
+        if found is None:
+            if len(self._cache) > 200_000:
+                self._cache.clear()
+            feats = self.word_features(token)
+            windows = {offset: [f"{offset}{name}={value}" for name in names for value in feats[name]]
+                       for offset, names in WINDOW.items()}
+            found = self._cache[token] = (feats, windows)
+        return found
+
+    def sequence(self, tokens: list[str]) -> list[list[str]]:
+        """Feature lists, one per token, for a sentence."""
+        n = len(tokens)
+        looked = [self._lookup(t) for t in tokens]
+        out = []
+        for i in range(n):
+            feats = ["bias"]
+            for offset in (-2, -1, 0, 1, 2):
+                j = i + offset
+                if 0 <= j < n:
+                    feats.extend(looked[j][1][offset])
+                elif offset in (-1, 1):
+                    feats.append(f"{offset}pad")
+            here = looked[i][0]
+            for name, offset in PAIRS:
+                j = i + offset
+                if 0 <= j < n:
+                    feats.append(f"{name}{offset:+d}={looked[j][0][name][0]}|{here[name][0]}")
+            out.append(feats)
+        return out
+
+
+class Tagger:
+    """A trained CRF and the featurizer it was trained with."""
+
+    def __init__(self, model_path: Path = MODEL_PATH, lexicon: Lexicon | None = None):
+        import pycrfsuite
+
+        if not Path(model_path).exists():
+            raise NerError(f"no NER model at {model_path}; run `make train-ner` to build it")
+        self.featurizer = Featurizer(lexicon or Lexicon.load())
+        self._crf = pycrfsuite.Tagger()
+        self._crf.open(str(model_path))
+
+    def tag(self, tokens: list[str]) -> list[str]:
+        """BIO tags (`B-PER`, `I-LOC`, `O`...) for one sentence of tokens."""
+        if not tokens:
+            return []
+        return self._crf.tag(self.featurizer.sequence(tokens))
+
+
+@lru_cache(maxsize=1)
+def load_tagger() -> Tagger:
+    """The shipped tagger, loaded once per process."""
+    return Tagger()
+
+
+def tag_tokens(tokens: list[str]) -> list[str]:
+    """BIO tags for one sentence of tokens, by the shipped model."""
+    return load_tagger().tag(tokens)
+
+
+def tag_sentences(sentences: list[list[str]]) -> list[list[str]]:
+    """BIO tags for each sentence."""
+    tagger = load_tagger()
+    return [tagger.tag(tokens) for tokens in sentences]
+
+
+def _sentences(tokens: list[tuple[str, int, int]], text: str):
+    """Cut tokens into sentences at `. ! ? ؟` and line breaks, as ANERcorp's sentences are cut."""
+    current: list[tuple[str, int, int]] = []
+    for item in tokens:
+        if current and "\n" in text[current[-1][2]:item[1]]:
+            yield current
+            current = []
+        current.append(item)
+        if _SENTENCE_END.fullmatch(item[0]):
+            yield current
+            current = []
+    if current:
+        yield current
+
+
+def find_mentions(text: str, tagger: Tagger | None = None) -> list[Mention]:
+    """Entity mentions in `text`, with character offsets into `text` itself."""
+    tagger = tagger or load_tagger()
+    mentions = []
+    for sentence in _sentences(tokenize(text), text):
+        tags = tagger.tag([t for t, _, _ in sentence])
+        for kind, first, last in chunks(tags):
+            start, end = sentence[first][1], sentence[last - 1][2]
+            mentions.append(Mention(start, end, kind, text[start:end]))
+    return mentions
+
+
+def tag_conll(lines: list[str], tagger: Tagger | None = None):
+    """`token<TAB>tag` for each token line of a CoNLL file (first column), blank lines kept in place."""
+    tagger = tagger or load_tagger()
+    for block in read_blocks(lines):
+        if block is None:
+            yield ""
+            continue
+        tokens = [columns[0] for columns in block]
+        for token, tag in zip(tokens, tagger.tag(tokens)):
+            yield f"{token}\t{tag}"
+
+
+def evaluate_conll(lines: list[str], source: str, tagger: Tagger | None = None) -> dict:
+    """Entity scores (per type and micro, exact span) of the tagger on a gold CoNLL file."""
+    tagger = tagger or load_tagger()
+    gold = read_gold(lines, source)
+    return score([tags for _, tags in gold], [tagger.tag(tokens) for tokens, _ in gold])
