@@ -28,15 +28,17 @@ from functools import lru_cache
 
 from . import DATA_DIR
 from .dedupe import CopyIndex, pack, shingles, signature, unpack
-from .features import Features, article_features, cosine
+from .features import Features, article_features, cosine, stem_idf
 
 __all__ = ["Decision", "JoinModel", "StoryEngine", "StoryState", "SIGNALS", "day_number"]
 
-SIGNALS = ("body", "title", "title_body", "lede", "max_body", "max_lede", "title_cover", "core", "names", "numbers",
-           "time", "undated", "size")
+SIGNALS = ("body", "title", "title_body", "lede", "max_body", "max_lede", "title_cover", "core", "anchor",
+           "burst_cover", "burst_article", "burst_mass", "title_miss", "story_miss", "names", "numbers", "time", "undated", "size")
 EVENT_WINDOW_DAYS = 4.0  # a story takes no new article more than this many days after its last one
 MAX_CANDIDATES = 24
+ANCHORS = 8  # a story's event words: the stems most of its members' ledes share, rarest first
 MEMBER_VECTORS = 8  # a story keeps its first and latest members' vectors for single-link signals
+MEMBER_FLOOR = 0.3  # join only through a member this close (max_body or max_lede); cross-validated on 3 gold days
 _INDEX_BODY_TERMS = 12
 _MAX_DF_SHARE = 0.05  # terms in more than 5% of documents are too common to find candidates by
 
@@ -50,6 +52,59 @@ def day_number(published: str | None) -> float | None:
     except ValueError:
         return None
     return value.timestamp() / 86400.0 if value.tzinfo else (value - datetime(1970, 1, 1)).total_seconds() / 86400.0
+
+
+class Burst:
+    """Which stems are bursting: in many more recent articles than their background share predicts.
+
+    An event's own words (`تفجير`, `عسير`, `الطوارئ` the days after the Abha bombing) burst; a daily
+    template's words (`البورصة`, `تغلق`) do not, however often they occur. Counts are kept per day
+    over each article's stored stems, so they are the same whether days arrive together or apart.
+    """
+
+    def __init__(self, window_days: int = 1, min_count: int = 3):
+        self.window = window_days
+        self.min_count = min_count
+        self.counts: dict[int | None, dict[str, int]] = {}
+        self.docs: dict[int | None, int] = {}
+        self.seen: set = set()
+        self.total = 0
+        from .features import idf_table
+
+        table = idf_table()
+        self._df, self._n = table.stems, table.docs + 1
+
+    def observe(self, key, feats: Features) -> None:
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        day = None if feats.time is None else int(feats.time)
+        counts = self.counts.setdefault(day, {})
+        for term in feats.body.keys() | feats.lede.keys():
+            counts[term] = counts.get(term, 0) + 1
+        self.docs[day] = self.docs.get(day, 0) + 1
+        self.total += 1
+
+    def _days(self, time: float | None) -> list:
+        if time is None:
+            return list(self.counts)
+        day = int(time)
+        return [d for d in range(day - self.window, day + self.window + 1) if d in self.counts] + [None]
+
+    def weights(self, terms, time: float | None) -> dict[str, float]:
+        """Burst weight (log of observed over expected recent count) of each bursting term."""
+        days = [d for d in self._days(time) if d in self.counts]
+        docs = sum(self.docs[d] for d in days)
+        out = {}
+        for term in terms:
+            count = sum(self.counts[d].get(term, 0) for d in days)
+            if count < self.min_count:
+                continue
+            expected = docs * (self._df.get(term, 0) + 1) / self._n
+            weight = math.log(count / (expected + 1.0))
+            if weight > 0.5:
+                out[term] = weight
+        return out
 
 
 @dataclass
@@ -72,6 +127,26 @@ class StoryState:
     body_norm: float = 1.0
     lede_norm: float = 1.0
     indexed: set[str] = field(default_factory=set)
+    lede_df: dict[str, int] = field(default_factory=dict)  # stem -> how many members' ledes have it
+    absorbed: int = 0  # members that are not copies
+    _anchors: tuple[int, dict[str, float]] = (0, {})
+    _burst: tuple[tuple, dict[str, float]] = ((), {})
+
+    def anchors(self) -> dict[str, float]:
+        """The story's event words with weights (share of member ledes x idf), cached per size."""
+        if self._anchors[0] != self.absorbed:
+            scored = {t: (n / self.absorbed) * stem_idf(t) for t, n in self.lede_df.items()}
+            self._anchors = (self.absorbed, dict(sorted(scored.items(), key=lambda kv: -kv[1])[:ANCHORS]))
+        return self._anchors[1]
+
+    def burst_anchors(self, burst: Burst, time: float | None) -> dict[str, float]:
+        """The story's bursting lede words (share x burst weight), cached until the story or the counts move on."""
+        key = (self.absorbed, None if time is None else int(time), burst.total // 64)
+        if self._burst[0] != key:
+            shares = {t: n / self.absorbed for t, n in self.lede_df.items()} if self.absorbed else {}
+            weighted = ((t, w * shares[t]) for t, w in burst.weights(shares, time).items())
+            self._burst = (key, dict(sorted(weighted, key=lambda kv: -kv[1])[:ANCHORS]))
+        return self._burst[1]
 
     def absorb(self, feats: Features, keep: int = 150) -> None:
         for vec_name in ("title", "body", "lede"):
@@ -86,6 +161,9 @@ class StoryState:
         self.lede_norm = math.sqrt(sum(w * w for w in self.lede.values())) or 1.0
         for term in feats.body:
             self.df[term] = self.df.get(term, 0) + 1
+        for term in feats.lede:
+            self.lede_df[term] = self.lede_df.get(term, 0) + 1
+        self.absorbed += 1
         if len(self.members) >= MEMBER_VECTORS:
             del self.members[MEMBER_VECTORS // 2]  # keep the first half, roll the latest half
         self.members.append((feats.body, feats.lede))
@@ -97,7 +175,40 @@ class StoryState:
             self.last = feats.time if self.last is None else max(self.last, feats.time)
 
 
-def signals(feats: Features, story: StoryState) -> dict[str, float]:
+_RARE_IDF = 6.0
+
+
+def _missing(title: dict[str, float], present) -> float:
+    """Share of a title's rare words (place, party, name) the other side lacks: same template, other subject."""
+    rare = {t: stem_idf(t) for t in title if stem_idf(t) >= _RARE_IDF}
+    mass = sum(rare.values())
+    return sum(w for t, w in rare.items() if not present(t)) / mass if mass else 0.0
+
+
+def article_burst(feats: Features, burst: Burst) -> dict[str, float]:
+    """The article's bursting words with their weights (computed once per article)."""
+    return burst.weights(feats.stems or (feats.body.keys() | feats.lede.keys()), feats.time)
+
+
+def burst_signals(feats: Features, story: StoryState, burst: Burst | None,
+                  mine: dict[str, float] | None = None) -> dict[str, float]:
+    """Does the article share the story's bursting (event) words, and the story the article's?"""
+    if burst is None:
+        return {"burst_cover": 0.0, "burst_article": 0.0, "burst_mass": 0.0}
+    if mine is None:
+        mine = article_burst(feats, burst)
+    lede_mine = {t: w for t, w in mine.items() if t in feats.lede}
+    top = dict(sorted(lede_mine.items(), key=lambda kv: -kv[1])[:8])
+    top_mass = sum(top.values())
+    article = sum(w for t, w in top.items() if t in story.lede_df or t in story.df) / top_mass if top_mass else 0.0
+    anchors = story.burst_anchors(burst, feats.time)
+    mass = sum(anchors.values())
+    cover = sum(w for t, w in anchors.items() if t in mine) / mass if mass else 0.0
+    return {"burst_cover": cover, "burst_article": article, "burst_mass": min(1.0, top_mass / 20.0)}
+
+
+def signals(feats: Features, story: StoryState, burst: Burst | None = None,
+            mine: dict[str, float] | None = None) -> dict[str, float]:
     """How alike an article and a story are, one number per signal (all in [0, 1])."""
     shared_names = [w for w in feats.names if w in story.names]
     name_mass = sum(feats.names.values())
@@ -121,6 +232,9 @@ def signals(feats: Features, story: StoryState) -> dict[str, float]:
     body_mass = sum(feats.body.values())
     size = story.size or 1
     core = sum(w * story.df[t] for t, w in feats.body.items() if t in story.df) / size
+    anchors = story.anchors()
+    anchor_mass = sum(anchors.values())
+    anchor = sum(w for t, w in anchors.items() if t in feats.stems) / anchor_mass if anchor_mass else 0.0
     title_mass = sum(feats.title.values())
     # covered by the story's strongest title and lede terms (bounded: a big story must not cover every title)
     covered = sum(w for t, w in feats.title.items() if t in story.lede or t in story.title)
@@ -133,12 +247,15 @@ def signals(feats: Features, story: StoryState) -> dict[str, float]:
         "max_lede": max_lede,
         "title_cover": covered / title_mass if title_mass else 0.0,
         "core": core / body_mass if body_mass else 0.0,
+        "anchor": anchor,
+        "title_miss": _missing(feats.title, lambda t: t in story.lede_df or t in story.df),
+        "story_miss": _missing(story.title, lambda t: t in feats.stems) if feats.stems else 0.0,
         "names": min(1.0, names),
         "numbers": min(1.0, numbers),
         "time": time,
         "undated": 1.0 if undated else 0.0,
         "size": min(1.0, math.log1p(story.size) / 4.0),
-    }
+    } | burst_signals(feats, story, burst, mine)
 
 
 @dataclass
@@ -198,10 +315,12 @@ class StoryEngine:
         self.model = model or default_model()
         self.thread_min_names = thread_min_names
         self.thread_min_body = thread_min_body
+        self.member_floor = MEMBER_FLOOR
         self.stories: dict[int, StoryState] = {}
         self.event_index: dict[str, list[int]] = {}
         self.name_index: dict[str, list[int]] = {}
         self.copies = CopyIndex()
+        self.burst = Burst()
         self.copy_story: dict[int, tuple[int, str]] = {}  # article rowid -> (story id, article id)
         self.canonical: dict[int, int] = {}
         from .features import idf_table
@@ -279,15 +398,18 @@ class StoryEngine:
                                 {"decision": "copy", "copy_of": original, "jaccard": round(jaccard, 3)},
                                 copy_of=canonical)
         scored = []
-        for story in self.candidates(feats):
-            sig_values = signals(feats, story)
+        candidates = self.candidates(feats)
+        mine = article_burst(feats, self.burst) if candidates else None
+        for story in candidates:
+            sig_values = signals(feats, story, self.burst, mine)
             scored.append((story, sig_values, self.model.probability(sig_values)))
         scored.sort(key=lambda item: (-item[2], item[0].id))
         if oracle is not None:
             chosen = oracle([(s, v) for s, v, _ in scored])
             best = next((item for item in scored if item[0].id == chosen), None)
         else:
-            best = scored[0] if scored and scored[0][2] >= self.model.cut else None
+            eligible = [item for item in scored if self._close_to_a_member(item[1])]
+            best = eligible[0] if eligible and eligible[0][2] >= self.model.cut else None
         runner_up = round(scored[1][2], 3) if len(scored) > 1 else None
         if best is None:
             top = scored[0] if scored else None
@@ -300,6 +422,11 @@ class StoryEngine:
         reason = {"decision": "joined", "score": round(prob, 3), "signals": top_signals,
                   "candidates": len(scored), "runner_up": runner_up}
         return Decision(story.id, prob, reason)
+
+    def _close_to_a_member(self, sig: dict[str, float]) -> bool:
+        """Single-link guard: a story is joined only through an article it is individually close to,
+        so a big story's broad centroid cannot keep swallowing loosely related items (snowballing)."""
+        return max(sig["max_body"], sig["max_lede"]) >= self.member_floor
 
     def thread_for(self, feats: Features) -> tuple[int, float, dict] | None:
         """(thread id, score, reason) of the older story this new story continues, if any.
@@ -339,6 +466,7 @@ class StoryEngine:
         if story is None:
             story = self.stories[story_id] = StoryState(story_id, thread_id)
         if copy_of is None:
+            self.burst.observe(rowid, feats)
             story.absorb(feats)
             self._index_story(story, feats)
             self.copy_story[rowid] = (story_id, article_id)

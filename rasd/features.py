@@ -19,7 +19,8 @@ from functools import lru_cache
 from . import DATA_DIR
 from .normalize import LETTER_MAP, fold_digits, fold_punctuation, strip_marks
 
-__all__ = ["Features", "IdfTable", "article_features", "stem_tokens", "name_tokens", "cosine", "idf_table", "skeleton"]
+__all__ = ["Features", "IdfTable", "article_features", "stem_tokens", "name_tokens", "cosine", "idf_table", "skeleton",
+           "stem_idf", "TIME_WORDS"]
 
 _STEM_MAP = str.maketrans({k: v for k, v in LETTER_MAP.items() if k not in "ةۃ"})
 _NAME_MAP = str.maketrans(LETTER_MAP)
@@ -37,6 +38,18 @@ STOPWORDS = frozenset("""
 """.split())
 
 
+# Words that date an article rather than say what happened: every SPA item opens with a dateline
+# (`بريدة 25 شوال 1436 هـ الموافق 10 اغسطس 2015 م واس`), and left in they make a day's wire
+# items look alike. Checked with and without the article/clitic prefix.
+TIME_WORDS = frozenset(w.translate(str.maketrans({k: v for k, v in LETTER_MAP.items() if k not in "ةۃ"})) for w in """
+يناير فبراير أبريل ابريل إبريل مايو يونيو يونيه يوليو يوليه أغسطس اغسطس سبتمبر أكتوبر اكتوبر نوفمبر ديسمبر
+كانون الثاني شباط آذار اذار نيسان أيار ايار حزيران تموز أيلول ايلول تشرين الأول الاول
+محرم الآخر الاخر جمادى جمادي الأولى الاولى الآخرة الاخرة رجب شعبان رمضان شوال القعدة الحجة ذو ذي
+السبت الأحد الاحد الاثنين الإثنين الثلاثاء الأربعاء الاربعاء الخميس الجمعة
+الموافق موافق هـ واس يونا قنا كونا وام بنا سبأ
+""".split())
+
+
 @dataclass
 class Features:
     """One article's comparison signals (all keys in folded form)."""
@@ -47,6 +60,7 @@ class Features:
     numbers: list[str]
     time: float | None  # days since the epoch, None when the article has no date
     lede: dict[str, float] = field(default_factory=dict)  # title + opening sentences: where the event is
+    stems: frozenset[str] = field(default_factory=frozenset, compare=False)  # every stem read; not stored
 
     def to_json(self) -> dict:
         return {"t": self.title, "b": self.body, "n": self.names, "d": self.numbers, "time": self.time,
@@ -86,11 +100,10 @@ def _light(text: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def _stem(word: str) -> str | None:
-    if word in STOPWORDS:
+    bare = _CLITIC.sub("", word)
+    if word in STOPWORDS or word in TIME_WORDS or bare in TIME_WORDS or "ال" + bare in TIME_WORDS:
         return None
-    import Stemmer
-
-    stem = _stemmer().stemWord(_CLITIC.sub("", word))
+    stem = _stemmer().stemWord(bare)
     return stem.translate(_NAME_MAP) if len(stem) >= 2 else None
 
 
@@ -127,7 +140,7 @@ def _tfidf(stems: list[str], idf: IdfTable, keep: int) -> dict[str, float]:
     counts: dict[str, int] = {}
     for stem in stems:
         counts[stem] = counts.get(stem, 0) + 1
-    weights = {s: (1.0 + math.log(c)) * _stem_idf(s) for s, c in counts.items()}
+    weights = {s: (1.0 + math.log(c)) * stem_idf(s) for s, c in counts.items()}
     if len(weights) > keep:
         weights = dict(sorted(weights.items(), key=lambda kv: -kv[1])[:keep])
     norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
@@ -135,7 +148,8 @@ def _tfidf(stems: list[str], idf: IdfTable, keep: int) -> dict[str, float]:
 
 
 @lru_cache(maxsize=200_000)
-def _stem_idf(stem: str) -> float:
+def stem_idf(stem: str) -> float:
+    """Inverse document frequency of a stem in the shipped table (cached)."""
     return idf_table().stem_idf(stem)
 
 
@@ -202,6 +216,7 @@ def article_features(title: str, text: str, time: float | None, rare_below: floa
         numbers=numbers[:40],
         time=time,
         lede=_tfidf(title_stems * 2 + body_stems[:LEDE_STEMS], idf, 40),
+        stems=frozenset(title_stems + body_stems),
     )
 
 

@@ -30,8 +30,9 @@ from rasd.cluster import SIGNALS, JoinModel, StoryEngine, signals  # noqa: E402
 from rasd.evaluate import bcubed  # noqa: E402
 
 INTERACTIONS = (("max_body", "time"), ("lede", "time"), ("names", "title_cover"), ("core", "title_cover"), ("core", "size"),
-                ("body", "size"), ("max_body", "size"), ("title_cover", "size"))
-CUTS = [round(0.05 * i, 2) for i in range(2, 19)]
+                ("body", "size"), ("max_body", "size"), ("title_cover", "size"), ("anchor", "size"), ("anchor", "time"),
+                ("anchor", "title_cover"), ("burst_cover", "size"), ("burst_article", "size"), ("burst_cover", "burst_mass"))
+CUTS = [0.05, 0.08, 0.1, 0.12] + [round(0.05 * i, 2) for i in range(3, 19)]
 
 
 class Slice:
@@ -63,9 +64,21 @@ def _copy(engine: StoryEngine, sig):
     return rowid, engine.copy_story[rowid][0]
 
 
+LOOKAHEAD = False  # the pipeline decides each article as it arrives; train as it runs
+EXCLUDE: set[str] = set()
+
+
+def _engine(sl: Slice, model: JoinModel) -> StoryEngine:
+    engine = StoryEngine(model=model)
+    if LOOKAHEAD:  # the pipeline reads a batch's features before deciding, as the burst counts need
+        for rowid, (_, feats, _) in enumerate(sl.items, start=1):
+            engine.burst.observe(rowid, feats)
+    return engine
+
+
 def teacher_forced(sl: Slice, model: JoinModel) -> tuple[list[dict], list[int], dict]:
     """(signal rows, labels, stats) from a run where every article lands in its gold story."""
-    engine = StoryEngine(model=model)
+    engine = _engine(sl, model)
     story_of: dict[str, int] = {}
     rows, labels = [], []
     stats = {"articles": 0, "joins": 0, "gold_in_candidates": 0, "copies": 0}
@@ -83,7 +96,7 @@ def teacher_forced(sl: Slice, model: JoinModel) -> tuple[list[dict], list[int], 
                 stats["joins"] += 1
                 stats["gold_in_candidates"] += any(s.id == target for s in cands)
             for story in cands:
-                rows.append(signals(feats, story))
+                rows.append(signals(feats, story, engine.burst))
                 labels.append(1 if story.id == target else 0)
         if target is None:
             target = story_of[label] = len(story_of) + 1
@@ -93,7 +106,7 @@ def teacher_forced(sl: Slice, model: JoinModel) -> tuple[list[dict], list[int], 
 
 def online(sl: Slice, model: JoinModel) -> dict[str, int]:
     """A real run of the engine (in memory, no threads): {article id: story id}."""
-    engine = StoryEngine(model=model)
+    engine = _engine(sl, model)
     out, next_id = {}, 1
     for rowid, (aid, feats, sig) in enumerate(sl.items, start=1):
         decision = engine.decide(feats, sig)
@@ -119,7 +132,7 @@ def fit(slices: list[Slice], c: float = 0.1, verbose: bool = True) -> JoinModel:
             print(f"  {sl.name}: {stats['articles']} decisions, {len(r)} candidate rows, {sum(y)} positives; "
                   f"gold story among candidates for {stats['gold_in_candidates']}/{stats['joins']} joins; "
                   f"{stats['copies']} copies", file=sys.stderr)
-    names = list(base.vector(rows[0]).keys())
+    names = [n for n in base.vector(rows[0]) if n not in EXCLUDE]
     x = np.array([[base.vector(r)[n] for n in names] for r in rows])
     y = np.array(labels)
     clf = LogisticRegression(C=c, max_iter=5000)
