@@ -278,6 +278,17 @@ class JoinModel:
         z = self.bias + sum(w * values.get(name, 0.0) for name, w in self.weights.items())
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
+    def contributions(self, sig: dict[str, float]) -> dict[str, float]:
+        """How much each signal pushed the score up (its weight x value, interactions split evenly)."""
+        values = self.vector(sig)
+        out = {name: 0.0 for name in sig}
+        for name, weight in self.weights.items():
+            parts = name.split("*")
+            for part in parts:
+                if part in out:
+                    out[part] += weight * values.get(name, 0.0) / len(parts)
+        return out
+
     def to_json(self) -> dict:
         return {"weights": self.weights, "bias": self.bias, "cut": self.cut,
                 "interactions": [list(p) for p in self.interactions]}
@@ -417,8 +428,9 @@ class StoryEngine:
                       "best_story": top[0].id if top else None, "best_score": round(top[2], 3) if top else None}
             return Decision(None, 1.0 - (top[2] if top else 0.0), reason)
         story, values, prob = best
-        top_signals = dict(sorted(((k, round(v, 3)) for k, v in values.items() if k not in ("undated", "size")),
-                                  key=lambda kv: -kv[1])[:4])
+        pushes = self.model.contributions(values)
+        top_signals = {k: round(values[k], 3) for k, push in sorted(pushes.items(), key=lambda kv: -kv[1])[:4]
+                       if push > 0}
         reason = {"decision": "joined", "score": round(prob, 3), "signals": top_signals,
                   "candidates": len(scored), "runner_up": runner_up}
         return Decision(story.id, prob, reason)

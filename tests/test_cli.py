@@ -18,9 +18,13 @@ def test_cli_ingest_seeds_one_thread_and_idempotent(db, seed_dir):
     story_of = {aid[:3]: story["id"] for story in stories for aid in story["article_ids"]}
     assert story_of["000"] == story_of["002"]  # both report the 9 Dec 2021 announcement
     assert [k for k, sid in story_of.items() if sid == story_of["003"]] == ["003"]  # the 2026 handover alone
+    from rasd.cluster import default_model
+
     for story in stories:
         for article in rasd_json("story", str(story["id"]), db=db)["articles"]:
             assert article["join"]["decision"] != "copy"
+            if article["join"]["decision"] == "joined":  # explained by the signals that pushed it in
+                assert article["join"]["score"] >= default_model().cut and 0 < len(article["join"]["signals"]) <= 4
     again = rasd_json("ingest", str(seed_dir), db=db)
     assert again == {"ingested": 0, "duplicates": 5, "rejected": []}
     assert rasd_json("stories", db=db) == stories
