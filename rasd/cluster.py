@@ -69,6 +69,7 @@ class Burst:
         self.docs: dict[int | None, int] = {}
         self.seen: set = set()
         self.total = 0
+        self._cache: dict = {}
         from .features import idf_table
 
         table = idf_table()
@@ -79,29 +80,46 @@ class Burst:
             return
         self.seen.add(key)
         day = None if feats.time is None else int(feats.time)
-        counts = self.counts.setdefault(day, {})
-        for term in feats.body.keys() | feats.lede.keys():
-            counts[term] = counts.get(term, 0) + 1
+        terms = feats.body.keys() | feats.lede.keys()
+        targets = [self.counts.setdefault(day, {})]
+        for key, (merged, docs) in self._cache.items():
+            if key is None or day is None or abs(key - day) <= self.window:
+                targets.append(merged)
+                docs[0] += 1
+        for counts in targets:
+            for term in terms:
+                counts[term] = counts.get(term, 0) + 1
         self.docs[day] = self.docs.get(day, 0) + 1
         self.total += 1
 
-    def _days(self, time: float | None) -> list:
-        if time is None:
-            return list(self.counts)
-        day = int(time)
-        return [d for d in range(day - self.window, day + self.window + 1) if d in self.counts] + [None]
+    def _window(self, time: float | None) -> tuple[dict[str, int], int]:
+        """Summed counts and documents of the days around `time` (all days when undated). Kept
+        exact: `observe` adds each new article to every window it falls in."""
+        day = None if time is None else int(time)
+        cached = self._cache.get(day)
+        if cached is not None:
+            return cached[0], cached[1][0]
+        days = list(self.counts) if day is None else [
+            d for d in [*range(day - self.window, day + self.window + 1), None] if d in self.counts]
+        merged: dict[str, int] = {}
+        for d in days:
+            for term, n in self.counts[d].items():
+                merged[term] = merged.get(term, 0) + n
+        if len(self._cache) >= 16:
+            self._cache.clear()
+        self._cache[day] = (merged, [sum(self.docs[d] for d in days)])
+        return merged, self._cache[day][1][0]
 
     def weights(self, terms, time: float | None) -> dict[str, float]:
         """Burst weight (log of observed over expected recent count) of each bursting term."""
-        days = [d for d in self._days(time) if d in self.counts]
-        docs = sum(self.docs[d] for d in days)
+        counts, docs = self._window(time)
+        scale = docs / self._n
         out = {}
         for term in terms:
-            count = sum(self.counts[d].get(term, 0) for d in days)
+            count = counts.get(term, 0)
             if count < self.min_count:
                 continue
-            expected = docs * (self._df.get(term, 0) + 1) / self._n
-            weight = math.log(count / (expected + 1.0))
+            weight = math.log(count / (scale * (self._df.get(term, 0) + 1) + 1.0))
             if weight > 0.5:
                 out[term] = weight
         return out
@@ -131,6 +149,7 @@ class StoryState:
     absorbed: int = 0  # members that are not copies
     _anchors: tuple[int, dict[str, float]] = (0, {})
     _burst: tuple[tuple, dict[str, float]] = ((), {})
+    _pool: tuple[int, dict[str, float]] = (-1, {})
 
     def anchors(self) -> dict[str, float]:
         """The story's event words with weights (share of member ledes x idf), cached per size."""
@@ -140,10 +159,13 @@ class StoryState:
         return self._anchors[1]
 
     def burst_anchors(self, burst: Burst, time: float | None) -> dict[str, float]:
-        """The story's bursting lede words (share x burst weight), cached until the story or the counts move on."""
-        key = (self.absorbed, None if time is None else int(time), burst.total // 64)
+        """The story's bursting lede words (share x burst weight), cached until the story or the counts change."""
+        key = (self.absorbed, None if time is None else int(time), burst.total)
         if self._burst[0] != key:
-            shares = {t: n / self.absorbed for t, n in self.lede_df.items()} if self.absorbed else {}
+            if self._pool[0] != self.absorbed:  # the lede words most members share: where anchors come from
+                top = sorted(self.lede_df.items(), key=lambda kv: -kv[1])[:40]
+                self._pool = (self.absorbed, {t: n / max(1, self.absorbed) for t, n in top})
+            shares = self._pool[1]
             weighted = ((t, w * shares[t]) for t, w in burst.weights(shares, time).items())
             self._burst = (key, dict(sorted(weighted, key=lambda kv: -kv[1])[:ANCHORS]))
         return self._burst[1]
@@ -185,30 +207,39 @@ def _missing(title: dict[str, float], present) -> float:
     return sum(w for t, w in rare.items() if not present(t)) / mass if mass else 0.0
 
 
-def article_burst(feats: Features, burst: Burst) -> dict[str, float]:
-    """The article's bursting words with their weights (computed once per article)."""
-    return burst.weights(feats.stems or (feats.body.keys() | feats.lede.keys()), feats.time)
+@dataclass
+class ArticleBurst:
+    """An article's bursting words with their weights, and the eight strongest in its lede."""
+
+    words: dict[str, float]
+    lede: dict[str, float]
+
+
+def article_burst(feats: Features, burst: Burst) -> ArticleBurst:
+    """Computed once per article, then compared with every candidate story."""
+    words = burst.weights(feats.stems or (feats.body.keys() | feats.lede.keys()), feats.time)
+    lede = sorted(((t, w) for t, w in words.items() if t in feats.lede), key=lambda kv: -kv[1])[:8]
+    return ArticleBurst(words, dict(lede))
 
 
 def burst_signals(feats: Features, story: StoryState, burst: Burst | None,
-                  mine: dict[str, float] | None = None) -> dict[str, float]:
+                  mine: ArticleBurst | None = None) -> dict[str, float]:
     """Does the article share the story's bursting (event) words, and the story the article's?"""
     if burst is None:
         return {"burst_cover": 0.0, "burst_article": 0.0, "burst_mass": 0.0}
     if mine is None:
         mine = article_burst(feats, burst)
-    lede_mine = {t: w for t, w in mine.items() if t in feats.lede}
-    top = dict(sorted(lede_mine.items(), key=lambda kv: -kv[1])[:8])
+    top = mine.lede
     top_mass = sum(top.values())
     article = sum(w for t, w in top.items() if t in story.lede_df or t in story.df) / top_mass if top_mass else 0.0
     anchors = story.burst_anchors(burst, feats.time)
     mass = sum(anchors.values())
-    cover = sum(w for t, w in anchors.items() if t in mine) / mass if mass else 0.0
+    cover = sum(w for t, w in anchors.items() if t in mine.words) / mass if mass else 0.0
     return {"burst_cover": cover, "burst_article": article, "burst_mass": min(1.0, top_mass / 20.0)}
 
 
 def signals(feats: Features, story: StoryState, burst: Burst | None = None,
-            mine: dict[str, float] | None = None) -> dict[str, float]:
+            mine: ArticleBurst | None = None) -> dict[str, float]:
     """How alike an article and a story are, one number per signal (all in [0, 1])."""
     shared_names = [w for w in feats.names if w in story.names]
     name_mass = sum(feats.names.values())
