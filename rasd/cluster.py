@@ -408,10 +408,17 @@ class StoryEngine:
                 postings[:] = [s for s in postings if not self._expired(self.stories[s], feats.time)]
             for sid in postings:
                 hits[sid] = hits.get(sid, 0.0) + 1.0
+        long_names = []
         for name in feats.names:
-            for sid in self.name_index.get(name, ()):
-                if sid in hits or len(self.name_index[name]) < 50:
+            postings = self.name_index.get(name, ())
+            if len(postings) < 50:
+                for sid in postings:
                     hits[sid] = hits.get(sid, 0.0) + 1.0
+            else:  # a common name only adds weight to stories already found, looked up per story
+                long_names.append(name)
+        for sid in hits if long_names else ():
+            names = self.stories[sid].names
+            hits[sid] += sum(1.0 for name in long_names if name in names)
         ranked = sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))
         out = []
         for sid, _ in ranked:
