@@ -76,14 +76,15 @@ class Burst:
         self._df, self._n = table.stems, table.docs + 1
 
     def observe(self, key, feats: Features) -> None:
+        """Count an article's stems once (`key`: its row id), into its day and the open windows."""
         if key in self.seen:
             return
         self.seen.add(key)
         day = None if feats.time is None else int(feats.time)
         terms = feats.body.keys() | feats.lede.keys()
         targets = [self.counts.setdefault(day, {})]
-        for key, (merged, docs) in self._cache.items():
-            if key is None or day is None or abs(key - day) <= self.window:
+        for around, (merged, docs) in self._cache.items():
+            if around is None or day is None or abs(around - day) <= self.window:
                 targets.append(merged)
                 docs[0] += 1
         for counts in targets:
