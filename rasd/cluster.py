@@ -28,7 +28,7 @@ from functools import lru_cache
 
 from . import DATA_DIR
 from .dedupe import CopyIndex, pack, shingles, signature, unpack
-from .features import Features, article_features, cosine, stem_idf
+from .features import Features, article_features, cosine, idf_table, stem_idf
 
 __all__ = ["Decision", "JoinModel", "StoryEngine", "StoryState", "SIGNALS", "day_number"]
 
@@ -70,8 +70,6 @@ class Burst:
         self.seen: set = set()
         self.total = 0
         self._cache: dict = {}
-        from .features import idf_table
-
         table = idf_table()
         self._df, self._n = table.stems, table.docs + 1
 
@@ -203,7 +201,7 @@ _RARE_IDF = 6.0
 
 def _missing(title: dict[str, float], present) -> float:
     """Share of a title's rare words (place, party, name) the other side lacks: same template, other subject."""
-    rare = {t: stem_idf(t) for t in title if stem_idf(t) >= _RARE_IDF}
+    rare = {t: idf for t in title if (idf := stem_idf(t)) >= _RARE_IDF}
     mass = sum(rare.values())
     return sum(w for t, w in rare.items() if not present(t)) / mass if mass else 0.0
 
@@ -366,8 +364,6 @@ class StoryEngine:
         self.burst = Burst()
         self.copy_story: dict[int, tuple[int, str]] = {}  # article rowid -> (story id, article id)
         self.canonical: dict[int, int] = {}
-        from .features import idf_table
-
         table = idf_table()
         self._common = {s for s, df in table.stems.items() if df > _MAX_DF_SHARE * table.docs}
 

@@ -41,7 +41,7 @@ STOPWORDS = frozenset("""
 # Words that date an article rather than say what happened: every SPA item opens with a dateline
 # (`بريدة 25 شوال 1436 هـ الموافق 10 اغسطس 2015 م واس`), and left in they make a day's wire
 # items look alike. Checked with and without the article/clitic prefix.
-TIME_WORDS = frozenset(w.translate(str.maketrans({k: v for k, v in LETTER_MAP.items() if k not in "ةۃ"})) for w in """
+TIME_WORDS = frozenset(w.translate(_STEM_MAP) for w in """
 يناير فبراير أبريل ابريل إبريل مايو يونيو يونيه يوليو يوليه أغسطس اغسطس سبتمبر أكتوبر اكتوبر نوفمبر ديسمبر
 كانون الثاني شباط آذار اذار نيسان أيار ايار حزيران تموز أيلول ايلول تشرين الأول الاول
 محرم الآخر الاخر جمادى جمادي الأولى الاولى الآخرة الاخرة رجب شعبان رمضان شوال القعدة الحجة ذو ذي
