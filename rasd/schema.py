@@ -69,4 +69,12 @@ CREATE TABLE rejections (
     at TEXT NOT NULL
 );
 """),
+    (2, "annotations", """
+CREATE TABLE annotations (
+    article_rowid INTEGER NOT NULL REFERENCES articles(rowid),
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (article_rowid, kind)
+) WITHOUT ROWID;
+"""),
 ]

@@ -224,6 +224,27 @@ class Store:
             out.append(item)
         return out
 
+    # -- per-article annotations (time expressions, quotes, numbers) ---------------------------
+    def add_annotations(self, rowid: int, annotations: dict[str, list[dict]]) -> None:
+        """Store each kind's list of offset-based annotations for one article; call inside `transaction()`."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO annotations (article_rowid, kind, data) VALUES (?, ?, ?)",
+            [(rowid, kind, json.dumps(items, ensure_ascii=False, separators=(",", ":")))
+             for kind, items in annotations.items()],
+        )
+
+    def annotations(self, rowids: list[int]) -> dict[int, dict[str, list[dict]]]:
+        """{article rowid: {kind: [annotation, ...]}} for the given articles."""
+        out: dict[int, dict[str, list[dict]]] = {rowid: {} for rowid in rowids}
+        for start in range(0, len(rowids), 500):
+            chunk = rowids[start:start + 500]
+            rows = self.db.execute(
+                f"SELECT article_rowid, kind, data FROM annotations WHERE article_rowid IN ({','.join('?' * len(chunk))})",
+                chunk)
+            for row in rows:
+                out[row[0]][row[1]] = json.loads(row[2])
+        return out
+
     def thread_of(self, story_id: int) -> int | None:
         row = self.db.execute("SELECT thread_id FROM stories WHERE id = ?", (story_id,)).fetchone()
         return row[0] if row else None
