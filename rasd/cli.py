@@ -299,6 +299,166 @@ def eval_ner(gold, as_json):
     _emit(result, as_json, "\n".join([header, *rows]))
 
 
+# -- entities (rasd/entities.py) -----------------------------------------------------------------
+ENTITY_TYPES = click.Choice(["PER", "ORG", "LOC", "MISC"], case_sensitive=False)
+
+
+def render_entities(found: list[dict]) -> str:
+    if not found:
+        return "No entities."
+    return "\n".join(f"{e['id']:>6}  {e['type']:<4} {e['mentions']:>5} mention(s) {len(e['stories']):>4} stor(ies)  {e['name']}"
+                     + (f"  [{', '.join(e['titles'][:2])}]" if e["titles"] else "")
+                     + (f"  also: {' / '.join(v for v in e['variants'][:4] if v != e['name'])}" if len(e["variants"]) > 1 else "")
+                     for e in found)
+
+
+def render_entity(e: dict) -> str:
+    lines = [f"Entity {e['id']} ({e['type']}): {e['name']} — {e['mentions']} mention(s)",
+             f"  spellings: {' / '.join(e['variants'])}"]
+    if e["titles"]:
+        lines.append(f"  titles: {', '.join(e['titles'])}")
+    if e["roles"]:
+        lines.append(f"  roles: {'; '.join(e['roles'])}")
+    lines.append(f"  stories ({len(e['stories'])}):")
+    for s in e["stories"]:
+        when = s["first_seen"][:10] if s["first_seen"] else "undated"
+        lines.append(f"    {s['id']:>6}  {when}  {s['mentions']:>3} mention(s)  {s['title']}")
+    return "\n".join(lines)
+
+
+@cli.command(name="entities")
+@db_option()
+@json_option
+@click.option("--type", "kind", type=ENTITY_TYPES, help="Only entities of this type.")
+@click.option("--story", "story_id", type=int, help="Only entities named in this story (mentions counted there).")
+@click.option("--limit", type=click.IntRange(1), default=None, help="At most this many entities.")
+@with_store
+def entities_cmd(store, as_json, kind, story_id, limit):
+    """List people, organisations, places and other names, one line per entity whatever its spellings."""
+    if story_id is not None and store.story(story_id) is None:
+        raise click.ClickException(f"no story {story_id} in {store.path}; list them with `rasd stories`")
+    found = store.entities(kind=kind.upper() if kind else None, story_id=story_id, limit=limit)
+    _emit([{k: e[k] for k in ("id", "type", "name", "variants", "titles", "mentions", "stories")} for e in found],
+          as_json, render_entities(found))
+
+
+@cli.command(name="entity")
+@click.argument("name_or_id")
+@db_option()
+@json_option
+@with_store
+def entity_cmd(store, name_or_id, as_json):
+    """Show one entity (by id or any spelling): its spellings, titles, roles and stories."""
+    from .entities import EntityResolver
+
+    if name_or_id.strip().isdigit():
+        ids = [int(name_or_id)]
+    else:
+        resolver = EntityResolver().load(store.entity_rows(), store.entity_mention_rows())
+        ids = resolver.lookup(name_or_id)
+    found = [e for e in (store.entity(i) for i in ids) if e]
+    if not found:
+        raise click.ClickException(f"no entity {name_or_id!r} in {store.path}; list them with `rasd entities`")
+    if len(found) > 1:
+        if as_json:
+            _emit({"ambiguous": name_or_id, "candidates": [
+                {k: e[k] for k in ("id", "type", "name", "variants", "mentions")} for e in found]}, True)
+            sys.exit(1)
+        listing = "\n".join(f"  {e['id']:>6}  {e['type']:<4} {e['mentions']:>4} mention(s)  {e['name']}" for e in found)
+        raise click.ClickException(f"{name_or_id!r} may be {len(found)} entities; pick one by id:\n{listing}")
+    _emit(found[0], as_json, render_entity(found[0]))
+
+
+@eval_group.command(name="entities")
+@click.argument("gold", type=click.Path(exists=True, dir_okay=False))
+@json_option
+def eval_entities(gold, as_json):
+    """Pairwise precision/recall/F1 of the entity merge rule on GOLD.jsonl name pairs.
+
+    Each line: {"a": name, "b": name, "type": "PER"|"ORG"|"LOC"|"MISC", "same": true|false}.
+    """
+    from .entities import EntityError, load_variant_pairs, score_variants
+
+    try:
+        result = score_variants(load_variant_pairs(gold))
+    except EntityError as err:
+        raise click.ClickException(str(err)) from None
+    rows = [f"{gold}: {result['pairs']} pairs, {result['same']} same",
+            f"{'type':<6} {'precision':>9} {'recall':>7} {'f1':>7} {'pairs':>6}"]
+    for kind, s in [*result["types"].items(), ("all", result | {"pairs": result["pairs"]})]:
+        rows.append(f"{kind:<6} {s['precision']:>9.4f} {s['recall']:>7.4f} {s['f1']:>7.4f} {s['pairs']:>6}")
+    rows += [f"  wrong: {e['a']} | {e['b']} ({e['type']}): gold {'same' if e['gold'] else 'different'}"
+             for e in result["errors"][:20]]
+    _emit(result, as_json, "\n".join(rows))
+
+
+# -- time expressions (rasd/timex.py) -----------------------------------------------------------
+
+@cli.command(name="dates")
+@click.argument("text", nargs=-1, required=True)
+@click.option("--base", help="Date the text was published (YYYY-MM-DD) to resolve أمس, الخميس, الشهر الماضي against.")
+@json_option
+def dates_cmd(text, base, as_json):
+    """Find the time expressions in TEXT (use - to read standard input) with their ISO values.
+
+    `--json` prints a list of {"start", "end", "text", "value", "precision"}; offsets count characters
+    of TEXT. Without --base, relative expressions get no value.
+    """
+    from .timex import TimexError, find_times
+
+    raw = sys.stdin.read() if text == ("-",) else " ".join(text)
+    if base is not None and parse_date(base) is None:
+        raise click.BadParameter(f"{base!r} is not a date; use YYYY-MM-DD", param_hint="--base")
+    try:
+        found = find_times(raw, parse_date(base) if base else None)
+    except TimexError as err:
+        raise click.BadParameter(str(err), param_hint="--base") from None
+    lines = [f"{s.start:>6} {s.end:>6}  {s.precision:<8} {s.value or '-':<24} {s.text}" for s in found]
+    _emit([s.to_json() for s in found], as_json, "\n".join(lines) or "No time expressions.")
+
+
+@eval_group.command(name="dates")
+@click.argument("gold", type=click.Path(exists=True, dir_okay=False))
+@db_option()
+@json_option
+@with_store
+def eval_dates(store, gold, as_json):
+    """Span P/R/F1 (exact and overlap) and value accuracy of time expressions against GOLD.jsonl.
+
+    Each line: {"article", "text", "start", "end", "value", "precision"}, offsets into the display text
+    of an ingested article. Relative expressions are resolved against the article's publication date,
+    or its estimate (`rasd.timex.estimate_date`) when it has none.
+    """
+    from .timex import TimexError, article_base, find_times, load_time_gold, score_times
+
+    try:
+        gold_spans = load_time_gold(gold)
+    except TimexError as err:
+        raise click.ClickException(str(err)) from None
+    predicted, missing = {}, []
+    for article_id in gold_spans:
+        row = store.db.execute("SELECT title, text, published FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if row is None:
+            missing.append(article_id)
+            continue
+        base, _ = article_base(row[1], row[0], row[2])
+        predicted[article_id] = [s.to_json() for s in find_times(row[1], base)]
+    if missing:
+        raise click.ClickException(f"{len(missing)} gold article(s) not in {store.path} ({', '.join(missing[:3])}...); "
+                                   "ingest them first")
+    result = score_times(predicted, gold_spans)
+    e, o = result["exact"], result["overlap"]
+    rows = [f"{result['articles']} articles, {result['gold']} gold spans, {result['predicted']} found",
+            f"exact    P {e['precision']:.4f}  R {e['recall']:.4f}  F1 {e['f1']:.4f}",
+            f"overlap  P {o['precision']:.4f}  R {o['recall']:.4f}  F1 {o['f1']:.4f}",
+            f"value accuracy {result['value_accuracy']:.4f} (gold with a value: {result['resolved_value_accuracy']:.4f}), "
+            f"precision accuracy {result['precision_accuracy']:.4f}"]
+    rows += [f"  missed: {m['article']} {m['text']!r}" for m in result["misses"][:20]]
+    rows += [f"  extra:  {m['article']} {m['text']!r}" for m in result["false_alarms"][:20]]
+    rows += [f"  value:  {m['article']} {m['text']!r} gold {m['gold']} found {m['found']}" for m in result["wrong_values"][:20]]
+    _emit(result, as_json, "\n".join(rows))
+
+
 def main() -> None:
     cli()
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from .article import Article, Rejection
 from .cluster import StoryEngine
+from .entities import EntityResolver, annotate_mentions
 from .normalize import matching_form
 from .store import Store
 
@@ -45,6 +46,7 @@ class Pipeline:
         self.store = store
         self.engine = engine or StoryEngine()
         self.engine.load(store.engine_rows())
+        self.entities = EntityResolver().load(store.entity_rows(), store.entity_mention_rows())
 
     def add(self, article: Article, run_id: int | None = None) -> str:
         """Store one prepared article; returns "stored" or "duplicate"."""
@@ -62,6 +64,8 @@ class Pipeline:
             return "duplicate"
         feats, sig = self.engine.features(article.title, article.text, article.published)
         stored = feats.to_json() | ({"m": sig} if sig else {})
+        mentions = annotate_mentions(article.text)
+        article.annotations["mentions"] = mentions
         with self.store.transaction():
             rowid = self.store.insert_article(article, content_hash, match_title, match_body, run_id, stored)
             decision = self.engine.decide(feats, sig)
@@ -74,8 +78,10 @@ class Pipeline:
                 story_id = decision.story
                 thread_id = self.store.thread_of(story_id)
             self.store.assign(rowid, story_id, round(decision.score, 4), decision.reason, decision.copy_of)
+            entities = self.entities.write(self.store, rowid, story_id, mentions)
             self.store.refresh_story(story_id)
         self.engine.register(rowid, article.id, story_id, thread_id, feats, sig, decision.copy_of)
+        self.entities.commit(entities)
         return "stored"
 
     def ingest(self, items: Iterable[Article | Rejection], command: str = "ingest",

@@ -35,6 +35,7 @@ def story_report(store: Store, story_id: int) -> dict | None:
         "sources": sorted({a["source"] for a in articles if a["source"]}),
         "first_seen": story["first_seen"], "last_seen": story["last_seen"],
         "thread_link": story["thread_reason"], "articles": articles,
+        "entities": store.story_entities(story_id),
     }
 
 
@@ -64,6 +65,12 @@ def render_story(report: dict, indent: str = "") -> str:
         + f"; sources: {', '.join(report['sources']) or 'not given'}"
         + f"; {_date(report['first_seen'])} → {_date(report['last_seen'])}",
     ]
+    named = [e for e in report.get("entities", []) if e["mentions"] > 1 or e["type"] == "PER"][:8]
+    if named:
+        lines.append(f"{indent}  who/what: " + "; ".join(
+            f"{e['name']} ({e['type']}, {e['mentions']}"
+            + (f", {e['roles'][0]}" if e["roles"] else f", {e['titles'][0]}" if e["titles"] else "") + ")"
+            for e in named))
     for art in report["articles"]:
         outlet = art["source"] or "outlet unknown"
         mark = f" [copy of {art['copy_of']}]" if art["copy_of"] else ""

@@ -77,4 +77,30 @@ CREATE TABLE annotations (
     PRIMARY KEY (article_rowid, kind)
 ) WITHOUT ROWID;
 """),
+    # Entities (rasd/entities.py): canonical entities and the mentions that name them. `name` is the
+    # display spelling, `key` the folded name key (or `alias:...` for a curated alias group).
+    (3, "entities", """
+CREATE TABLE entities (
+    id INTEGER PRIMARY KEY,
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    key TEXT NOT NULL,
+    mentions INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX entities_key ON entities(key);
+CREATE INDEX entities_name ON entities(name);
+CREATE TABLE mentions (
+    id INTEGER PRIMARY KEY,
+    article_rowid INTEGER NOT NULL REFERENCES articles(rowid),
+    entity_id INTEGER NOT NULL REFERENCES entities(id),
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    titles TEXT,
+    role TEXT
+);
+CREATE INDEX mentions_article ON mentions(article_rowid);
+CREATE INDEX mentions_entity ON mentions(entity_id);
+"""),
 ]

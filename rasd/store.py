@@ -251,3 +251,101 @@ class Store:
 
     def story_ids_by_article(self) -> dict[str, int]:
         return {row[0]: row[1] for row in self.db.execute("SELECT id, story_id FROM articles")}
+
+    # -- entities (rasd/entities.py decides which mention is which entity) ----------------------
+    def add_entity(self, kind: str, name: str, key: str) -> int:
+        return self.db.execute("INSERT INTO entities (type, name, key, created_at) VALUES (?, ?, ?, ?)",
+                               (kind, name, key, _now())).lastrowid
+
+    def update_entity(self, entity_id: int, name: str, mentions: int) -> None:
+        self.db.execute("UPDATE entities SET name = ?, mentions = ? WHERE id = ?", (name, mentions, entity_id))
+
+    def add_mentions(self, rowid: int, mentions: list) -> None:
+        """Store (entity id, EntityMention) pairs of one article; call inside `transaction()`."""
+        self.db.executemany(
+            "INSERT INTO mentions (article_rowid, entity_id, start, end, text, titles, role) VALUES (?,?,?,?,?,?,?)",
+            [(rowid, eid, m.start, m.end, m.text, json.dumps(list(m.titles), ensure_ascii=False) if m.titles else None,
+              m.role) for eid, m in mentions])
+
+    def move_mentions(self, from_entity: int, to_entity: int, story_id: int) -> None:
+        """Give `to_entity` the mentions of `from_entity` in one story; drop `from_entity` if none are left."""
+        self.db.execute("UPDATE mentions SET entity_id = ? WHERE entity_id = ? AND article_rowid IN"
+                        " (SELECT rowid FROM articles WHERE story_id = ?)", (to_entity, from_entity, story_id))
+        if self.db.execute("SELECT 1 FROM mentions WHERE entity_id = ? LIMIT 1", (from_entity,)).fetchone() is None:
+            self.db.execute("DELETE FROM entities WHERE id = ?", (from_entity,))
+
+    def entity_rows(self) -> Iterator[sqlite3.Row]:
+        """What the entity resolver needs to rebuild itself: every entity ..."""
+        yield from self.db.execute("SELECT id, type, name, key FROM entities ORDER BY id")
+
+    def entity_mention_rows(self) -> Iterator[sqlite3.Row]:
+        """... and its spellings counted per story."""
+        yield from self.db.execute(
+            "SELECT m.entity_id, m.text, a.story_id, count(*) AS n FROM mentions m JOIN articles a"
+            " ON a.rowid = m.article_rowid GROUP BY m.entity_id, m.text, a.story_id ORDER BY min(m.id)")
+
+    def _entity_details(self, ids: list[int], story_id: int | None = None) -> dict[int, dict]:
+        """Spellings, titles, roles, mention counts and stories of the given entities."""
+        out = {i: {"variants": {}, "titles": {}, "roles": {}, "mentions": 0, "stories": {}} for i in ids}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            where = f"m.entity_id IN ({','.join('?' * len(chunk))})" + (" AND a.story_id = ?" if story_id else "")
+            rows = self.db.execute(
+                f"SELECT m.entity_id, m.text, m.titles, m.role, a.story_id FROM mentions m"
+                f" JOIN articles a ON a.rowid = m.article_rowid WHERE {where} ORDER BY m.id",
+                chunk + ([story_id] if story_id else []))
+            for row in rows:
+                item = out[row["entity_id"]]
+                item["mentions"] += 1
+                item["variants"][row["text"]] = item["variants"].get(row["text"], 0) + 1
+                for title in json.loads(row["titles"]) if row["titles"] else ():
+                    item["titles"][title] = item["titles"].get(title, 0) + 1
+                if row["role"]:
+                    item["roles"][row["role"]] = item["roles"].get(row["role"], 0) + 1
+                item["stories"][row["story_id"]] = item["stories"].get(row["story_id"], 0) + 1
+        for item in out.values():
+            for part in ("variants", "titles", "roles"):
+                item[part] = [k for k, _ in sorted(item[part].items(), key=lambda kv: -kv[1])]
+        return out
+
+    def entities(self, kind: str | None = None, story_id: int | None = None, limit: int | None = None) -> list[dict]:
+        """Entities with their spellings, titles, mention count and story ids, most mentioned first."""
+        where, args = [], []
+        if kind:
+            where.append("e.type = ?")
+            args.append(kind)
+        if story_id is not None:
+            where.append("e.id IN (SELECT m.entity_id FROM mentions m JOIN articles a ON a.rowid = m.article_rowid"
+                         " WHERE a.story_id = ?)")
+            args.append(story_id)
+        sql = "SELECT e.id, e.type, e.name FROM entities e" + (f" WHERE {' AND '.join(where)}" if where else "")
+        rows = self.db.execute(sql + " ORDER BY e.mentions DESC, e.id", args).fetchall()
+        details = self._entity_details([r["id"] for r in rows], story_id)
+        found = [{"id": r["id"], "type": r["type"], "name": r["name"], "variants": details[r["id"]]["variants"],
+                  "titles": details[r["id"]]["titles"], "mentions": details[r["id"]]["mentions"],
+                  "stories": sorted(details[r["id"]]["stories"])} for r in rows]
+        found.sort(key=lambda e: (-e["mentions"], e["id"]))
+        return found[:limit] if limit else found
+
+    def entity(self, entity_id: int) -> dict | None:
+        """One entity with its spellings, titles, roles and stories (title and dates)."""
+        row = self.db.execute("SELECT id, type, name, key FROM entities WHERE id = ?", (entity_id,)).fetchone()
+        if row is None:
+            return None
+        item = self._entity_details([entity_id])[entity_id]
+        ids = list(item["stories"])
+        stories = {r["id"]: dict(r) for r in self.db.execute(
+            f"SELECT id, title, first_seen, last_seen FROM stories WHERE id IN ({','.join('?' * len(ids))})", ids)}
+        return dict(row) | {
+            "variants": item["variants"], "titles": item["titles"], "roles": item["roles"], "mentions": item["mentions"],
+            "stories": [{"id": s, "title": stories.get(s, {}).get("title"), "first_seen": stories.get(s, {}).get("first_seen"),
+                         "last_seen": stories.get(s, {}).get("last_seen"), "mentions": n}
+                        for s, n in sorted(item["stories"].items(), key=lambda kv: (-kv[1], kv[0]))],
+        }
+
+    def story_entities(self, story_id: int) -> list[dict]:
+        """Entities named in one story: id, type, name, titles, roles, mentions in the story; most mentioned first."""
+        found = self.entities(story_id=story_id)
+        details = self._entity_details([e["id"] for e in found], story_id)
+        return [{"id": e["id"], "type": e["type"], "name": e["name"], "titles": e["titles"],
+                 "roles": details[e["id"]]["roles"], "mentions": e["mentions"]} for e in found]

@@ -1,0 +1,802 @@
+"""Entity mentions with titles and roles, and canonical entities: one entity per real person whatever the spelling.
+
+Mentions. `annotate_mentions` runs the CRF (`rasd.ner.find_mentions`) and repairs what it gets
+wrong in predictable ways: a title tagged inside a name (`اللواء جون برينان` → titles `اللواء`), a
+conjunction or preposition glued to the first word (`وبغداد`, `لداعش`), a name cut after a Latin
+initial (`جون دبليو` + `برنين`). It then adds what the CRF missed inside the same article: names
+from the curated alias list (`rasd/data/entity_aliases.json`) and bare surnames of people the
+article names in full (`برنين` after `جون دبليو برنين`). Ranks and honorifics right before a name
+become its `titles`; a function phrase before it (`مستشار الأمن القومي العراقي`) or after it behind a
+comma becomes its `role` (word lists in `rasd/data/titles.json`). Offsets are into the display text.
+
+The merge rule (whether a mention is an existing entity), used both by the resolver and by
+`rasd eval entities`:
+
+* Types must be equal. A name in an alias group is that group's entity.
+* Name keys: each word in the matching form, clitic `و/ب/ل/ف` and the article `ال` set aside,
+  `عبد/أبو` joined to the next word; a transliterated Latin initial (`دبليو`) counts only against
+  another middle name, never against a missing one. Two words
+  match when equal, or when their consonant skeletons (long vowels `ا و ي`, `ة/ه`, hamza forms
+  dropped) are equal, at least 3 letters long, and the two spellings are not both common Arabic
+  words (wordfreq Zipf ≥ 4: `محمد`/`محمود`, `سعد`/`سعيد` are different names, while
+  `برينان`/`برنين` are one name transliterated twice).
+* Two full names (two words or more) are one person when first and last words match and, where
+  both give a middle word, those match too; or when the shorter (3 words or more) is an ordered
+  part of the longer with the same first word (`محمد بن سلمان` ⊂ `محمد بن سلمان آل سعود`).
+  So `جون برينان` = `جون دبليو برنين`, but `برينان` ≠ `بايدن` and `جورج دبليو بوش` ≠ `جورج هربرت بوش`.
+* A one-word person mention (`برنين`, `الاعرجي`) is the person of the same article, else of the
+  same story, whose last name word matches; failing that it is the one-word entity with that word.
+  When a full name arrives in a story that already has a one-word entity for its surname, that
+  story's one-word mentions move to the full name, so the result does not depend on which came first.
+* Other types: all words match, in order.
+
+Display name: the most frequent spelling among the full names (two words or more), ties broken by wordfreq's Arabic
+frequencies (`برينان` before `برنين`).
+
+Errors: `EntityError` (a ValueError) for unusable input such as a malformed gold file.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from . import DATA_DIR
+from .normalize import matching_form
+
+__all__ = ["EntityMention", "EntityError", "EntityResolver", "PendingEntities", "alias_key", "annotate_mentions", "name_words", "same_word",
+           "same_entity", "display_name", "load_variant_pairs", "score_variants"]
+
+TITLES_PATH = DATA_DIR / "titles.json"
+ALIASES_PATH = DATA_DIR / "entity_aliases.json"
+TYPES = ("PER", "ORG", "LOC", "MISC")
+COMMON_ZIPF = 4.0  # both spellings at least this frequent: two different words, not one name spelled twice
+ROLE_WINDOW = 10  # most words from a role head to the name
+_OPEN_QUOTES = {'"', "“", "«", "'", "”", "„"}
+_COMMAS = {"،", ","}
+_LETTER = re.compile(r"[^\W\d_]")
+_SKELETON_DROP = re.compile("[اويءئؤه]")
+
+
+class EntityError(ValueError):
+    """Input for entity evaluation or lookup that cannot be used."""
+
+
+@dataclass(frozen=True)
+class EntityMention:
+    """A named-entity mention; `text == source[start:end]`. Titles and role are display text too."""
+
+    start: int
+    end: int
+    type: str
+    text: str
+    titles: tuple[str, ...] = ()
+    role: str | None = None
+
+    def to_json(self) -> dict:
+        return {"start": self.start, "end": self.end, "type": self.type, "text": self.text,
+                "titles": list(self.titles), "role": self.role}
+
+
+# -- word lists ----------------------------------------------------------------------------------
+
+def _fold_words(phrase: str) -> tuple[str, ...]:
+    return tuple(matching_form(phrase).split())
+
+
+@dataclass
+class Lexicons:
+    """The word lists of titles.json and entity_aliases.json in the matching form."""
+
+    titles: set[tuple[str, ...]]
+    roles: set[tuple[str, ...]]
+    role_prefixes: set[tuple[str, ...]]
+    stops: set[str]
+    initials: set[str]
+    aliases: dict[tuple[str, ...], tuple[str, str]]  # folded name words -> (type, group key)
+    spellings: dict[str, str]
+    longest: int = 4
+
+
+@lru_cache(maxsize=1)
+def lexicons() -> Lexicons:
+    def read(path: Path) -> dict:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise EntityError(f"cannot read {path}: {err}") from None
+
+    titles, aliases = read(TITLES_PATH), read(ALIASES_PATH)
+    alias_map: dict[tuple[str, ...], tuple[str, str]] = {}
+    for group in aliases["groups"]:
+        key = "alias:" + matching_form(group["names"][0])
+        for name in group["names"]:
+            alias_map[_fold_words(name)] = (group["type"], key)
+            alias_map[name_words(name, group["type"], aliases.get("spellings", {}))] = (group["type"], key)
+    sets = {name: {_fold_words(p) for p in titles[name]} for name in ("titles", "roles", "role_prefixes")}
+    longest = max(len(p) for s in [*sets.values(), alias_map] for p in s)
+    return Lexicons(sets["titles"], sets["roles"], sets["role_prefixes"],
+                    {matching_form(w) for w in titles["stops"]}, {matching_form(w) for w in titles["initials"]},
+                    alias_map, aliases.get("spellings", {}), longest)
+
+
+# -- name keys -----------------------------------------------------------------------------------
+
+@lru_cache(maxsize=200_000)
+def zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "ar")
+
+
+def _strip_clitic(word: str) -> str:
+    """`والعراق` → `العراق`, `للعراق` → `العراق`, `وبغداد` → `بغداد` (only when a 3+ letter word is left)."""
+    if word.startswith("لل") and len(word) > 4:
+        return "ال" + word[2:]
+    for prefix in ("وبال", "وال", "بال", "فال", "كال", "ولل"):
+        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+            return "ال" + word[len(prefix):] if prefix != "ولل" else "ال" + word[3:]
+    return word
+
+
+def _bare(word: str) -> str:
+    """A name word without the article: `الأعرجي` and `اعرجي` compare equal."""
+    return word[2:] if word.startswith("ال") and len(word) > 4 else word
+
+
+@lru_cache(maxsize=200_000)
+def skeleton(word: str) -> str:
+    """Consonants of a folded name word: `برينان` and `برنين` → `برنن`."""
+    word = _bare(word)
+    for run, to in lexicons().spellings.items():
+        word = word.replace(run, to)
+    return _SKELETON_DROP.sub("", word)
+
+
+def name_words(name: str, kind: str = "PER", spellings: dict[str, str] | None = None) -> tuple[str, ...]:
+    """The folded words of a name that identify it (see the module docstring)."""
+    spellings = lexicons().spellings if spellings is None else spellings
+    text = matching_form(name)
+    for run, to in spellings.items():
+        text = text.replace(run, to)
+    words = [w for w in re.split(r"[\s\-_.]+", text) if w and _LETTER.search(w)]
+    if words:
+        words[0] = _strip_clitic(words[0])
+    joined: list[str] = []
+    for word in words:
+        if joined and joined[-1] in ("عبد", "ابو", "ابي", "ابا"):
+            joined[-1] += word
+        else:
+            joined.append(word)
+    return tuple(joined)
+
+
+@lru_cache(maxsize=500_000)
+def same_word(a: str, b: str) -> bool:
+    """Two folded name words spell one name (see the module docstring)."""
+    if a == b or _bare(a) == _bare(b):
+        return True
+    sa, sb = skeleton(a), skeleton(b)
+    if sa != sb or len(sa) < 3:
+        return False
+    return not (zipf(a) >= COMMON_ZIPF and zipf(b) >= COMMON_ZIPF)
+
+
+def _ordered_part(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
+    i = 0
+    for word in long:
+        if i < len(short) and same_word(short[i], word):
+            i += 1
+    return i == len(short)
+
+
+def same_full_name(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Two names of two words or more are one person."""
+    if not same_word(a[0], b[0]):
+        return False
+    if same_word(a[-1], b[-1]):
+        mid_a, mid_b = a[1:-1], b[1:-1]
+        if mid_a and mid_b:
+            return len(mid_a) == len(mid_b) and all(same_word(x, y) for x, y in zip(mid_a, mid_b))
+        return True
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 3 and len(short) < len(long) and _ordered_part(short, long)
+
+
+def alias_key(name: str, kind: str) -> str | None:
+    """The alias group `name` belongs to, when it is in entity_aliases.json with this type."""
+    found = lexicons().aliases.get(name_words(name, kind)) or lexicons().aliases.get(_fold_words(name))
+    return found[1] if found and found[0] == kind else None
+
+
+def same_entity(a: str, b: str, kind: str) -> bool:
+    """The merge rule on two names of one type, as if they met in one story."""
+    ka, kb = alias_key(a, kind), alias_key(b, kind)
+    if ka or kb:
+        if ka and kb:
+            return ka == kb
+    wa, wb = name_words(a, kind), name_words(b, kind)
+    if not wa or not wb:
+        return False
+    if kind != "PER":
+        return len(wa) == len(wb) and all(same_word(x, y) for x, y in zip(wa, wb))
+    if len(wa) == 1 or len(wb) == 1:
+        return same_word(wa[-1], wb[-1]) if len(wa) == 1 or len(wb) == 1 else False
+    return same_full_name(wa, wb)
+
+
+def display_name(counts: Counter, kind: str = "PER") -> str:
+    """The most frequent spelling among the fullest names; ties go to the more common Arabic spelling."""
+    if not counts:
+        return ""
+    full = [n for n in counts if len(name_words(n, kind)) >= 2 and counts[n] > 0]
+    pool = full if kind == "PER" and full else [n for n in counts if counts[n] > 0] or list(counts)
+
+    def rank(name: str):
+        words = matching_form(name).split()
+        common = sum(zipf(w) for w in words) / max(len(words), 1)
+        return (counts[name], common, -len(name), name)
+    return max(pool, key=rank)
+
+
+# -- mentions in one article ---------------------------------------------------------------------
+
+def _tokens(text: str) -> list[tuple[str, int, int]]:
+    from .ner import tokenize
+
+    return tokenize(text)
+
+
+def _match_phrase(folded: list[str], end: int, phrases: set[tuple[str, ...]], longest: int) -> int:
+    """Start index of the longest phrase of `phrases` ending at token `end` (exclusive), or -1."""
+    for n in range(min(longest, end), 0, -1):
+        if tuple(folded[end - n:end]) in phrases:
+            return end - n
+    return -1
+
+
+def _match_forward(folded: list[str], start: int, phrases: set[tuple[str, ...]], longest: int) -> int:
+    """End index of the longest phrase of `phrases` starting at token `start`, or -1."""
+    for n in range(min(longest, len(folded) - start), 0, -1):
+        if tuple(folded[start:start + n]) in phrases:
+            return start + n
+    return -1
+
+
+class _Doc:
+    """Tokens of one article with their folded forms, for the repair and attribute rules."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.tokens = _tokens(text)
+        self.folded = [matching_form(t) for t, _, _ in self.tokens]
+        self.starts = {s: i for i, (_, s, _) in enumerate(self.tokens)}
+        self.ends = {e: i for i, (_, _, e) in enumerate(self.tokens)}
+
+    def span(self, first: int, last: int) -> tuple[int, int]:
+        return self.tokens[first][1], self.tokens[last - 1][2]
+
+    def index(self, start: int, end: int) -> tuple[int, int] | None:
+        """Token range exactly covering characters start..end, if the span is on token edges."""
+        first, last = self.starts.get(start), self.ends.get(end)
+        return (first, last + 1) if first is not None and last is not None else None
+
+
+def _clitic_cut(word: str, known, in_lexicon) -> int:
+    """How many leading letters of a name's first word are a clitic (`و`, `ب`, `ل`, `ف`, `وب`...)."""
+    folded = matching_form(word)
+    if folded.startswith(("وال", "بال", "فال", "كال")) and len(folded) > 5:
+        return 1
+    if folded.startswith(("وبال", "وكال")) and len(folded) > 6:
+        return 2
+    for cut in (2, 1):
+        head, rest = folded[:cut], folded[cut:]
+        if len(rest) >= 3 and all(c in "وبلفك" for c in head) and (cut == 1 or head[0] in "وف") \
+                and known(rest) and not in_lexicon(folded):
+            return cut
+    return 0
+
+
+def _cut_chars(text: str, start: int, letters: int) -> int:
+    """The offset after `letters` letters (and their marks) from `start`."""
+    pos, seen = start, 0
+    while pos < len(text) and seen < letters:
+        pos += 1
+        seen += 1
+        while pos < len(text) and ("\u064b" <= text[pos] <= "\u065f" or text[pos] in "\u0670\u0640"):
+            pos += 1
+    return pos
+
+
+class _Annotator:
+    """The mention rules for one article."""
+
+    def __init__(self, text: str, tagger):
+        self.doc = _Doc(text)
+        self.lex = lexicons()
+        gaz = tagger.featurizer.lexicon.gazetteer
+        alias_words = {words[0] for words in self.lex.aliases}
+        self.in_lexicon = lambda w: any(t.endswith("+") for t in gaz.get(w, ())) or w in alias_words
+        self.known = lambda w: self.in_lexicon(w) or w in self._names
+        self._names: set[str] = set()
+
+    def run(self, raw) -> list[EntityMention]:
+        doc = self.doc
+        spans: list[list] = []  # [first, last, type] in token indexes
+        for m in raw:
+            rng = doc.index(m.start, m.end)
+            if rng:
+                spans.append([rng[0], rng[1], m.type])
+        self._names = {doc.folded[i] for f, l, t in spans for i in range(f, l)}
+        spans = [s for s in (self._repair(s) for s in spans) if s]
+        spans = self._add_aliases(spans)
+        spans = self._add_surnames(spans)
+        spans.sort()
+        return [self._mention(s) for s in spans]
+
+    # repairs
+    def _repair(self, span: list) -> list | None:
+        first, last, kind = span
+        doc, lex = self.doc, self.lex
+        if kind == "PER":
+            # title or role words tagged inside the name
+            while first < last:
+                end = _match_forward(doc.folded, first, lex.titles | lex.roles, lex.longest)
+                if end < 0 or end >= last:
+                    break
+                first = end
+            if last - first == 1 and (doc.folded[first],) in lex.titles | lex.roles | lex.role_prefixes:
+                return None
+            # a name cut after a Latin initial: `جون دبليو` + `برنين`
+            if doc.folded[last - 1] in lex.initials and last < len(doc.tokens) \
+                    and _LETTER.search(doc.folded[last]) and doc.folded[last] not in lex.stops:
+                last += 1
+        if not any(_LETTER.search(doc.folded[i]) for i in range(first, last)):
+            return None
+        return [first, last, kind]
+
+    def _add_aliases(self, spans: list) -> list:
+        """Names of the alias list the CRF missed (or cut short) in this article."""
+        doc, lex = self.doc, self.lex
+        taken = {i: s for s in spans for i in range(s[0], s[1])}
+        added = []
+        i = 0
+        while i < len(doc.tokens):
+            words = list(doc.folded[i:i + lex.longest])
+            if words:
+                words[0] = _strip_clitic(words[0])
+            best = None
+            for n in range(len(words), 0, -1):
+                hit = lex.aliases.get(tuple(words[:n]))
+                if hit is None and n == 1 and len(words[0]) > 3 and words[0][0] in "وبلف":
+                    hit = lex.aliases.get((words[0][1:],))
+                if hit:
+                    best = (n, hit[0])
+                    break
+            if best:
+                n, kind = best
+                inside = {id(taken[j]) for j in range(i, i + n) if j in taken}
+                covered = [s for s in spans if id(s) in inside]
+                if all(i <= s[0] and s[1] <= i + n for s in covered):
+                    for s in covered:
+                        spans.remove(s)
+                    added.append([i, i + n, kind])
+                    i += n
+                    continue
+            i += 1
+        return spans + added
+
+    def _add_surnames(self, spans: list) -> list:
+        """Bare surnames of people this article names in full; mis-typed ones become PER."""
+        doc = self.doc
+        surnames = {}
+        for first, last, kind in spans:
+            words = [w for w in doc.folded[first:last]]
+            if kind == "PER" and last - first >= 2 and len(words[-1]) >= 3:
+                surnames[_bare(words[-1])] = True
+        if not surnames:
+            return spans
+        taken = {i for s in spans for i in range(s[0], s[1])}
+        for s in spans:
+            if s[2] != "PER" and s[1] - s[0] == 1 and _bare(_strip_clitic(doc.folded[s[0]])) in surnames:
+                s[2] = "PER"
+        for i, word in enumerate(doc.folded):
+            if i in taken:
+                continue
+            if _bare(_strip_clitic(word)) in surnames or (len(word) > 4 and word[0] in "وبلف"
+                                                         and _bare(word[1:]) in surnames):
+                spans.append([i, i + 1, "PER"])
+        return spans
+
+    # attributes
+    def _mention(self, span: list) -> EntityMention:
+        first, last, kind = span
+        doc = self.doc
+        start, end = doc.span(first, last)
+        cut = _clitic_cut(doc.tokens[first][0], self.known, self.in_lexicon) if kind != "PER" or last - first == 1 else 0
+        if kind == "PER" and not cut and last - first >= 1:
+            word = doc.folded[first]
+            if len(word) > 4 and word[0] in "وبلف" and _bare(word[1:]) in self._names_bare():
+                cut = 1
+        if cut:
+            start = _cut_chars(doc.text, start, cut)
+        titles, role = self._attributes(first, last) if kind == "PER" else ((), None)
+        return EntityMention(start, end, kind, doc.text[start:end], titles, role)
+
+    def _names_bare(self) -> set[str]:
+        return {_bare(n) for n in self._names}
+
+    def _attributes(self, first: int, last: int) -> tuple[tuple[str, ...], str | None]:
+        doc, lex = self.doc, self.lex
+        i = first
+        if i > 0 and doc.folded[i - 1] in _OPEN_QUOTES:
+            i -= 1
+        titles = []
+        while i > 0:
+            begin = _match_phrase(doc.folded, i, lex.titles, lex.longest)
+            if begin < 0:
+                break
+            titles.insert(0, doc.text[doc.tokens[begin][1]:doc.tokens[i - 1][2]])
+            i = begin
+        if i > 0 and (doc.folded[i - 1] in _COMMAS or doc.folded[i - 1] in _OPEN_QUOTES):
+            i -= 1
+        role = self._role_before(i) or self._role_after(last)
+        return tuple(titles), role
+
+    def _role_before(self, end: int) -> str | None:
+        doc, lex = self.doc, self.lex
+        j = end
+        while j > 0 and end - j < ROLE_WINDOW:
+            word = doc.folded[j - 1]
+            if not _LETTER.search(word) or word in lex.stops:
+                return None
+            begin = _match_phrase(doc.folded, j, lex.roles, lex.longest)
+            if begin >= 0:
+                while begin > 0:
+                    more = _match_phrase(doc.folded, begin, lex.role_prefixes, lex.longest)
+                    if more < 0:
+                        break
+                    begin = more
+                return doc.text[doc.tokens[begin][1]:doc.tokens[end - 1][2]]
+            j -= 1
+        return None
+
+    def _role_after(self, last: int) -> str | None:
+        doc, lex = self.doc, self.lex
+        if last + 1 >= len(doc.tokens) or doc.folded[last] not in _COMMAS:
+            return None
+        start = last + 1
+        if _match_forward(doc.folded, start, lex.roles | lex.role_prefixes, lex.longest) < 0:
+            return None
+        j = start
+        while j < len(doc.tokens) and j - start < ROLE_WINDOW and _LETTER.search(doc.folded[j]) \
+                and doc.folded[j] not in lex.stops:
+            j += 1
+        return doc.text[doc.tokens[start][1]:doc.tokens[j - 1][2]] if j > start else None
+
+
+def annotate_mentions(text: str, tagger=None) -> list[EntityMention]:
+    """Entity mentions of an article's display text, with titles and roles, in text order."""
+    from .ner import find_mentions, load_tagger
+
+    tagger = tagger or load_tagger()
+    return _Annotator(text, tagger).run(find_mentions(text, tagger))
+
+
+# -- canonical entities --------------------------------------------------------------------------
+
+@dataclass
+class _Entity:
+    id: int
+    type: str
+    key: str
+    name: str = ""
+    by_story: dict = field(default_factory=lambda: defaultdict(Counter))  # story -> spelling -> count
+
+    def spellings(self) -> Counter:
+        total = Counter()
+        for counts in self.by_story.values():
+            total.update(counts)
+        return total
+
+    def full_names(self) -> set[tuple[str, ...]]:
+        return {w for w in (name_words(t, self.type) for t in self.spellings()) if len(w) >= 2}
+
+
+@dataclass
+class PendingEntities:
+    """What `EntityResolver.write` stored for one article, applied to memory after the commit."""
+
+    story: int | None
+    new: dict[int, _Entity] = field(default_factory=dict)
+    added: list[tuple[int, str]] = field(default_factory=list)  # (entity id, spelling)
+    moves: list[tuple[int, int]] = field(default_factory=list)  # (from entity, to entity) within `story`
+    ids: list[int] = field(default_factory=list)  # entity id of each mention, in the order given
+
+
+class EntityResolver:
+    """Places mentions in canonical entities, article by article (see the module docstring for the rule).
+
+    State is rebuilt from the store when a Pipeline opens (`load`), and changed in memory only by
+    `commit` after the article's transaction has committed, like the story engine.
+    """
+
+    def __init__(self):
+        self.entities: dict[int, _Entity] = {}
+        self.by_alias: dict[str, int] = {}
+        self.by_last: dict[tuple[str, str], set[int]] = defaultdict(set)  # PER full names by last word
+        self.by_single: dict[tuple[str, str], set[int]] = defaultdict(set)  # one-word PER entities
+        self.by_key: dict[tuple[str, str], set[int]] = defaultdict(set)  # other types by skeleton of all words
+        self.stories: dict[int | None, Counter] = defaultdict(Counter)  # story -> entity -> mentions
+
+    # state
+    def load(self, entity_rows, mention_rows) -> "EntityResolver":
+        """Rebuild from `Store.entity_rows()` (id, type, name, key) and `Store.entity_mention_rows()`."""
+        for row in entity_rows:
+            self.entities[row["id"]] = _Entity(row["id"], row["type"], row["key"], row["name"])
+        for row in mention_rows:
+            entity = self.entities[row["entity_id"]]
+            entity.by_story[row["story_id"]][row["text"]] += row["n"]
+            self.stories[row["story_id"]][entity.id] += row["n"]
+        for entity in self.entities.values():
+            self._index(entity)
+        return self
+
+    def _index(self, entity: _Entity) -> None:
+        if entity.key.startswith("alias:"):
+            self.by_alias[entity.key] = entity.id
+            return
+        if entity.type != "PER":
+            for text in entity.spellings():
+                self.by_key[(entity.type, _skel_key(name_words(text, entity.type)))].add(entity.id)
+            return
+        full = entity.full_names()
+        for words in full:
+            self.by_last[("PER", skeleton(words[-1]))].add(entity.id)
+        if not full:
+            for text in entity.spellings():
+                words = name_words(text, "PER")
+                if words:
+                    self.by_single[("PER", skeleton(words[-1]))].add(entity.id)
+
+    def _unindex_single(self, entity: _Entity) -> None:
+        for ids in self.by_single.values():
+            ids.discard(entity.id)
+
+    # decisions
+    def _full_match(self, words, candidates, story, local_mentions) -> int | None:
+        fits = [c for c in candidates if any(same_full_name(words, f) for f in self._fulls(c))]
+        if not fits:
+            return None
+        return max(fits, key=lambda c: (local_mentions.get(c, 0), self.stories[story].get(c, 0),
+                                        self._total(c), -c))
+
+    def plan(self, mentions: list[EntityMention], story: int | None):
+        """For each mention: an existing entity id, or a negative number naming a new entity."""
+        self._new: dict[int, _Entity] = {}
+        local: Counter = Counter()  # entity ref -> mentions in this article
+        refs: list[int | None] = [None] * len(mentions)
+        order = sorted(range(len(mentions)), key=lambda i: (mentions[i].type == "PER"
+                                                             and len(name_words(mentions[i].text)) < 2, i))
+        for i in order:
+            refs[i] = self._resolve(mentions[i], story, local)
+            if refs[i] is not None:
+                local[refs[i]] += 1
+        return refs, self._moves(refs, mentions, story)
+
+    def _resolve(self, m: EntityMention, story, local: Counter) -> int | None:
+        words = name_words(m.text, m.type)
+        if not words:
+            return None
+        akey = alias_key(m.text, m.type)
+        if akey:
+            found = self.by_alias.get(akey) or next((r for r, e in self._new.items() if e.key == akey), None)
+            return found if found is not None else self._make(m.type, akey, m.text)
+        if m.type != "PER":
+            skel = _skel_key(words)
+            cands = set(self.by_key.get((m.type, skel), ())) | {r for r, e in self._new.items()
+                                                                 if e.type == m.type and e.key == skel}
+            fits = [c for c in cands if any(_same_words(words, name_words(t, m.type)) for t in self._spellings(c))]
+            if fits:
+                return max(fits, key=lambda c: (self._total(c), -c))
+            return self._make(m.type, skel, m.text)
+        if len(words) >= 2:
+            cands = set(self.by_last.get(("PER", skeleton(words[-1])), ())) | \
+                {r for r, e in self._new.items() if e.type == "PER"}
+            found = self._full_match(words, cands, story, local)
+            return found if found is not None else self._make("PER", " ".join(words), m.text)
+        word = words[0]
+        for pool in (list(local), list(self.stories[story]) + [r for r in self._new if r in local]):
+            fits = [c for c in pool if self._kind(c) == "PER"
+                    and any(same_word(word, f[-1]) for f in self._fulls(c))]
+            if fits:
+                return max(fits, key=lambda c: (local.get(c, 0), self.stories[story].get(c, 0), self._total(c), -c))
+        cands = set(self.by_single.get(("PER", skeleton(word)), ())) | \
+            {r for r, e in self._new.items() if e.type == "PER" and e.key == word}
+        fits = [c for c in cands if any(same_word(word, w[-1]) for w in
+                                        (name_words(t) for t in self._spellings(c)) if w)]
+        if fits:
+            return max(fits, key=lambda c: (self.stories[story].get(c, 0), self._total(c), -c))
+        return self._make("PER", word, m.text)
+
+    def _moves(self, refs, mentions, story) -> list[tuple[int, int]]:
+        """One-word entities of this story that a full name of this article now explains."""
+        moves = []
+        if story is None:
+            return moves
+        for ref in sorted({r for r, m in zip(refs, mentions) if r is not None and m.type == "PER"}):
+            for full in self._fulls(ref):
+                for other in sorted(self.by_single.get(("PER", skeleton(full[-1])), ())):
+                    if other != ref and self.stories[story].get(other) and (other, ref) not in moves \
+                            and all(same_word(name_words(t)[-1], full[-1]) for t in self.entities[other].spellings()
+                                    if name_words(t)):
+                        moves.append((other, ref))
+        return moves
+
+    def _make(self, kind: str, key: str, text: str) -> int:
+        ref = -1 - len(self._new)
+        self._new[ref] = _Entity(ref, kind, key)
+        self._new[ref].by_story[None][text] += 0
+        return ref
+
+    def _kind(self, ref: int) -> str:
+        return (self._new.get(ref) or self.entities[ref]).type
+
+    def _spellings(self, ref: int) -> list[str]:
+        entity = self._new.get(ref) or self.entities[ref]
+        return list(entity.spellings())
+
+    def _fulls(self, ref: int) -> set[tuple[str, ...]]:
+        return (self._new.get(ref) or self.entities[ref]).full_names()
+
+    def _total(self, ref: int) -> int:
+        entity = self.entities.get(ref)
+        return sum(entity.spellings().values()) if entity else 0
+
+    # writing
+    def write(self, store, rowid: int, story: int | None, mentions: list[EntityMention]) -> PendingEntities:
+        """Resolve and store one article's mentions; call inside the article's transaction."""
+        refs, moves = self.plan(mentions, story)
+        pending = PendingEntities(story)
+        real: dict[int, int] = {}
+        for ref, entity in self._new.items():
+            real[ref] = store.add_entity(entity.type, next(iter(entity.spellings())), entity.key)
+            pending.new[real[ref]] = _Entity(real[ref], entity.type, entity.key)
+        ids = [real.get(r, r) if r is not None else None for r in refs]
+        store.add_mentions(rowid, [(eid, m) for eid, m in zip(ids, mentions) if eid is not None])
+        pending.ids = ids
+        pending.added = [(eid, m.text) for eid, m in zip(ids, mentions) if eid is not None]
+        pending.moves = [(a, real.get(b, b)) for a, b in moves]
+        for src, dst in pending.moves:
+            store.move_mentions(src, dst, story)
+        for eid, counts in self._after(pending).items():
+            store.update_entity(eid, display_name(counts, self._type_of(eid, pending)), sum(counts.values()))
+        return pending
+
+    def _type_of(self, eid: int, pending: PendingEntities) -> str:
+        return (pending.new.get(eid) or self.entities[eid]).type
+
+    def _after(self, pending: PendingEntities) -> dict[int, Counter]:
+        """Spelling counts of every entity this article touches, as they will be after it."""
+        touched = {e for e, _ in pending.added} | {x for move in pending.moves for x in move}
+        out = {}
+        for eid in touched:
+            base = self.entities.get(eid)
+            out[eid] = base.spellings() if base else Counter()
+        for src, dst in pending.moves:
+            moved = self.entities[src].by_story.get(pending.story, Counter())
+            out[src] = out[src] - moved
+            out[dst] = out[dst] + moved
+        for eid, text in pending.added:
+            out[eid][text] += 1
+        return out
+
+    def commit(self, pending: PendingEntities) -> None:
+        """Apply a stored article's entities to the in-memory state (after its transaction committed)."""
+        story = pending.story
+        self.entities.update(pending.new)
+        for src, dst in pending.moves:
+            source, target = self.entities[src], self.entities[dst]
+            moved = source.by_story.pop(story, Counter())
+            target.by_story[story].update(moved)
+            n = self.stories[story].pop(src, 0)
+            self.stories[story][dst] += n
+            if not source.by_story:
+                self._unindex_single(source)
+                del self.entities[src]
+        for eid, text in pending.added:
+            self.entities[eid].by_story[story][text] += 1
+            self.stories[story][eid] += 1
+        for eid in {e for e, _ in pending.added} | {d for _, d in pending.moves}:
+            entity = self.entities[eid]
+            entity.name = display_name(entity.spellings(), entity.type)
+            if entity.type == "PER" and entity.full_names():
+                self._unindex_single(entity)
+            self._index(entity)
+
+    # lookup
+    def lookup(self, name: str) -> list[int]:
+        """Entities that `name` may be (any type), most mentioned first; titles before the name are ignored."""
+        name = _strip_titles(name)
+        found = set()
+        for kind in TYPES:
+            akey = alias_key(name, kind)
+            if akey and akey in self.by_alias:
+                found.add(self.by_alias[akey])
+        for entity in self.entities.values():
+            if entity.id in found:
+                continue
+            if any(same_entity(name, t, entity.type) for t in entity.spellings()):
+                found.add(entity.id)
+        return sorted(found, key=lambda e: (-self._total(e), e))
+
+
+def _skel_key(words: tuple[str, ...]) -> str:
+    return " ".join(skeleton(w) for w in words)
+
+
+def _same_words(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    return len(a) == len(b) and all(same_word(x, y) for x, y in zip(a, b))
+
+
+def _strip_titles(name: str) -> str:
+    words = _fold_words(name)
+    lex = lexicons()
+    end = _match_forward(list(words), 0, lex.titles, lex.longest)
+    if 0 < end < len(words):
+        return " ".join(name.split()[end:])
+    return name
+
+
+# -- evaluation of the merge rule ----------------------------------------------------------------
+
+def load_variant_pairs(path: str | Path) -> list[dict]:
+    """Gold name pairs, one JSON object a line: `{"a", "b", "type", "same"}`."""
+    pairs = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise EntityError(f"cannot read {path}: {err}") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as err:
+            raise EntityError(f"{path}:{number}: not JSON ({err})") from None
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) and item[k].strip() for k in ("a", "b")) \
+                or item.get("type") not in TYPES or not isinstance(item.get("same"), bool):
+            raise EntityError(f"{path}:{number}: need {{\"a\": name, \"b\": name, \"type\": one of {', '.join(TYPES)},"
+                              f" \"same\": true|false}}")
+        pairs.append(item)
+    if not pairs:
+        raise EntityError(f"{path}: no pairs")
+    return pairs
+
+
+def score_variants(pairs: list[dict]) -> dict:
+    """Pairwise precision/recall/F1 of the merge rule (`same_entity`) on gold pairs, overall and per type."""
+    def prf(tp: int, fp: int, fn: int) -> dict:
+        p = tp / (tp + fp) if tp + fp else 1.0
+        r = tp / (tp + fn) if tp + fn else 1.0
+        return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r) if p + r else 0.0, 4),
+                "tp": tp, "fp": fp, "fn": fn}
+
+    counts: dict[str, Counter] = defaultdict(Counter)
+    wrong = []
+    for pair in pairs:
+        said = same_entity(pair["a"], pair["b"], pair["type"])
+        cell = ("tp" if said else "fn") if pair["same"] else ("fp" if said else "tn")
+        counts[pair["type"]][cell] += 1
+        counts["all"][cell] += 1
+        if cell in ("fp", "fn"):
+            wrong.append({"a": pair["a"], "b": pair["b"], "type": pair["type"], "gold": pair["same"], "said": said})
+    result = {"pairs": len(pairs), "same": sum(1 for p in pairs if p["same"]),
+              **prf(counts["all"]["tp"], counts["all"]["fp"], counts["all"]["fn"]),
+              "types": {k: prf(c["tp"], c["fp"], c["fn"]) | {"pairs": sum(c.values())}
+                        for k, c in sorted(counts.items()) if k != "all"},
+              "errors": wrong}
+    return result
