@@ -299,6 +299,124 @@ def eval_ner(gold, as_json):
     _emit(result, as_json, "\n".join([header, *rows]))
 
 
+# -- search and export (rasd/search.py, rasd/export.py) ------------------------------------------
+def _marked(text: str, spans: list[list[int]]) -> str:
+    """`text` with each [start, end] span bracketed (and coloured on a terminal)."""
+    out, last = [], 0
+    for start, end in spans:
+        out += [text[last:start], click.style(f"[{text[start:end]}]", bold=True, fg="yellow")]
+        last = end
+    return "".join(out) + text[last:]
+
+
+def render_search(result: dict) -> str:
+    if not result["results"]:
+        return f"No articles match {result['query']!r}."
+    shown = f"{result['offset'] + 1}-{result['offset'] + len(result['results'])}"
+    lines = [f"{result['total']} article(s) match"
+             + (" some of the words" if result.get("match") == "any" else "") + f"; showing {shown}"]
+    for hit in result["results"]:
+        date = (hit["published"] or "date unknown").replace("T", " ")[:16]
+        lines += [f"\n{hit['id']} | {hit['source'] or 'outlet unknown'} | {date} | story {hit['story_id']}"
+                  f" | score {hit['score']}",
+                  "  " + _marked(hit["title"], hit.get("title_highlights", [])),
+                  "  " + _marked(hit["snippet"], hit["highlights"])]
+    if result["stories"]:
+        lines.append("\nstories:")
+        lines += [f"  {s['id']:>6}  {s['hits']:>3} hit(s) of {s['size']:>3}  {s['title']}" for s in result["stories"]]
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("query")
+@db_option()
+@json_option
+@click.option("--source", help="Only articles from this outlet.")
+@click.option("--since", help="Only articles published on or after this date (YYYY-MM-DD).")
+@click.option("--until", help="Only articles published on or before this date.")
+@click.option("--entity", help="Only articles that mention this entity (id or name; needs entity annotations).")
+@click.option("--story", "story_id", type=int, help="Only articles of this story.")
+@click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True, help="Hits per page.")
+@click.option("--offset", type=click.IntRange(0), default=0, show_default=True, help="Hits to skip (paging).")
+@with_store
+def search(store, query, as_json, source, since, until, entity, story_id, limit, offset):
+    """Search articles (spelling-tolerant: برنين finds برينان), best and newest first, with snippets."""
+    from .search import SearchError, search as run_search
+
+    try:
+        result = run_search(store, query, source=source, since=since, until=until, entity=entity,
+                            story=story_id, limit=limit, offset=offset)
+    except SearchError as err:
+        raise click.ClickException(str(err)) from None
+    _emit(result, as_json, render_search(result))
+
+
+@cli.command()
+@db_option()
+def reindex(db_path):
+    """Rebuild the search index from the stored articles (after upgrading rasd's search keys)."""
+    store = open_store(db_path)
+    try:
+        click.echo(f"indexed {store.reindex_search()} articles for search")
+    finally:
+        store.close()
+
+
+@cli.command(name="export")
+@db_option()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "md", "html"]), required=True,
+              help="jsonl: one story report per line; csv: one row per article; md/html: a report to send.")
+@click.option("--story", "story_ids", type=int, multiple=True, help="Only this story (repeatable).")
+@click.option("--since", help="Only stories active on or after this date (YYYY-MM-DD).")
+@click.option("--until", help="Only stories that began on or before this date.")
+@click.option("--source", help="Only stories with an article from this outlet.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here, not to stdout.")
+@with_store
+def export_cmd(store, fmt, story_ids, since, until, source, output):
+    """Export stories with their articles and annotations (JSONL, CSV, Markdown or an RTL HTML page)."""
+    from .export import ExportError, export
+
+    try:
+        data = export(store, fmt, list(story_ids) or None, since=since, until=until, source=source)
+    except ExportError as err:
+        raise click.ClickException(str(err)) from None
+    if output is None:
+        click.echo(data, nl=False)
+        return
+    try:
+        Path(output).write_text(data, encoding="utf-8")
+    except OSError as err:
+        raise click.ClickException(f"cannot write {output}: {err.strerror}") from None
+
+
+# -- serve: JSON API and web UI (rasd/api.py, rasd/web.py) ---------------------------------------
+@cli.command()
+@db_option()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; anything but loopback exposes the database to the network.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="TCP port (0: any free one).")
+@click.option("--token", envvar="RASD_TOKEN", default=None,
+              help="Allow POST /api/ingest with `Authorization: Bearer TOKEN` (env RASD_TOKEN); read-only without it.")
+@click.option("--max-body", "max_body_mb", default=5.0, show_default=True, type=click.FloatRange(0.001),
+              help="Largest ingest request body, in MB.")
+def serve(db_path, host, port, token, max_body_mb):
+    """Serve the JSON API (/api, schema at /openapi.json) and the Arabic web UI (/) for a database."""
+    import uvicorn
+
+    from .api import ApiConfigError, create_app, is_loopback
+
+    try:
+        app = create_app(db_path, token=token, max_body_bytes=int(max_body_mb * 1_000_000))
+    except ApiConfigError as err:
+        raise click.ClickException(str(err)) from None
+    if not is_loopback(host):
+        click.echo(f"warning: binding {host} makes the database readable by anyone who can reach this machine"
+                   + ("; and with --token, writable by whoever has the token" if token else ""), err=True)
+    click.echo(f"rasd: serving {db_path} on http://{host}:{port}/ ({'ingest allowed with token' if token else 'read-only'})",
+               err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, server_header=False)
+
+
 # -- entities (rasd/entities.py) -----------------------------------------------------------------
 ENTITY_TYPES = click.Choice(["PER", "ORG", "LOC", "MISC"], case_sensitive=False)
 

@@ -103,4 +103,11 @@ CREATE TABLE mentions (
 CREATE INDEX mentions_article ON mentions(article_rowid);
 CREATE INDEX mentions_entity ON mentions(entity_id);
 """),
+    # Search (rasd/search.py): each word of an article under three keys (matching form, stem, consonant
+    # skeleton), title and body apart. Contentless: the display text stays in `articles`. A database that
+    # already has articles is backfilled by `Store.reindex_search()` right after this migration.
+    (4, "search_index", """
+CREATE VIRTUAL TABLE search_fts USING fts5(title, body, title_stem, body_stem, title_skel, body_skel,
+    content = '', tokenize = 'unicode61 remove_diacritics 0');
+"""),
 ]

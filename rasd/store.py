@@ -61,6 +61,8 @@ class Store:
                 for statement in sql.split(";\n"):
                     if statement.strip():
                         self.db.execute(statement)
+                if version == 4:  # the search index starts empty: fill it from the stored articles
+                    self._fill_search_index()
                 self.db.execute("INSERT INTO migrations VALUES (?, ?, ?)", (version, name, _now()))
 
     def schema_version(self) -> int:
@@ -120,6 +122,7 @@ class Store:
              _now(), json.dumps(features, ensure_ascii=False, separators=(",", ":")) if features else None),
         ).lastrowid
         self.db.execute("INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)", (rowid, match_title, match_body))
+        self._index_for_search(rowid, article.title, article.text)
         return rowid
 
     def assign(self, rowid: int, story_id: int, score: float | None, reason: dict | None,
@@ -145,6 +148,76 @@ class Store:
             (match_query, limit),
         )
         return [dict(row) for row in rows]
+
+    # -- search index (rasd/search.py decides the keys and the query) ---------------------------
+    def _index_for_search(self, rowid: int, title: str, text: str) -> None:
+        from .search import index_columns
+
+        self.db.execute("INSERT INTO search_fts (rowid, title, body, title_stem, body_stem, title_skel, body_skel)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)", (rowid, *index_columns(title, text)))
+
+    def _fill_search_index(self) -> int:
+        rows = self.db.execute("SELECT rowid, title, text FROM articles ORDER BY rowid").fetchall()
+        for row in rows:
+            self._index_for_search(row[0], row[1], row[2])
+        return len(rows)
+
+    def reindex_search(self) -> int:
+        """Rebuild the search index from the stored articles (after the keys changed); returns the count."""
+        with self.transaction():
+            self.db.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
+            return self._fill_search_index()
+
+    def search_index(self, match: str, weights: tuple[float, ...], boost: float, days: float, *,
+                     source: str | None = None, since: str | None = None, until: str | None = None,
+                     story: int | None = None, entity: str | None = None) -> list[tuple[int, int | None, float]]:
+        """(rowid, story id, score) of every article matching the FTS5 `match`, best first.
+
+        score = -bm25(weights) * (1 + boost / (1 + age / days)), age in days behind the newest dated
+        article; undated articles get no boost.
+        """
+        clauses = [("search_fts MATCH ?", [match]),
+                   ("a.source = ?", [source] if source else None),
+                   ("a.published >= ?", [since] if since else None),
+                   ("substr(a.published, 1, ?) <= ?", [len(until), until] if until else None),
+                   ("a.story_id = ?", [story] if story is not None else None),
+                   (f"a.rowid IN ({self._entity_articles_sql()})" if entity is not None else "",
+                    [entity] * 3 if entity is not None else None)]
+        where = [sql for sql, values in clauses if values is not None]
+        args = [v for _, values in clauses if values is not None for v in values]
+        newest = self.db.execute("SELECT max(published) FROM articles").fetchone()[0]
+        sql = (f"SELECT a.rowid, a.story_id, -bm25(search_fts, {', '.join(str(float(w)) for w in weights)})"
+               f" * (1 + coalesce(? / (1 + max(0, julianday(?) - julianday(a.published)) / ?), 0)) AS score"
+               f" FROM search_fts JOIN articles a ON a.rowid = search_fts.rowid"
+               f" WHERE {' AND '.join(where)} ORDER BY score DESC, a.rowid DESC")
+        return [tuple(row) for row in self.db.execute(sql, [boost, newest, days, *args])]
+
+    def _rows_by_key(self, select: str, key: str, keys: list[int]) -> dict[int, dict]:
+        """{key: row} for `select ... WHERE key IN keys` (a page of keys: no chunking needed)."""
+        if not keys:
+            return {}
+        rows = self.db.execute(f"{select} WHERE {key} IN ({','.join('?' * len(keys))})", keys)
+        return {row[key]: dict(row) for row in rows}
+
+    def articles_by_rowid(self, rowids: list[int]) -> dict[int, dict]:
+        return self._rows_by_key("SELECT rowid, id, title, text, source, published, story_id FROM articles",
+                                 "rowid", rowids)
+
+    def story_rows(self, story_ids: list[int]) -> dict[int, dict]:
+        return self._rows_by_key("SELECT id, title, size, first_seen, last_seen FROM stories", "id", story_ids)
+
+    def has_entity_annotations(self) -> bool:
+        """Whether the `entities` and `mentions` tables (schema migration 3) exist."""
+        names = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return {"entities", "mentions"} <= names
+
+    def _entity_articles_sql(self) -> str:
+        """Rowids of articles mentioning the entity given (three times) as id, name or key."""
+        cols = {row[1] for row in self.db.execute("PRAGMA table_info(mentions)")}
+        article = next((c for c in ("article_rowid", "article", "rowid_article") if c in cols), "article_rowid")
+        entity = next((c for c in ("entity_id", "entity") if c in cols), "entity_id")
+        return (f"SELECT m.{article} FROM mentions m JOIN entities e ON e.id = m.{entity}"
+                f" WHERE CAST(e.id AS TEXT) = ? OR e.name = ? OR e.key = ?")
 
     # -- stories and threads ------------------------------------------------------------------
     def new_thread(self) -> int:
