@@ -4,8 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.rasd-installed
 SHARED ?= ../shared
+CHROMIUM := /usr/bin/chromium
+SUDO   := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null && echo sudo)
 
-.PHONY: demo test bench eval install clean train-ner bench-ner
+.PHONY: demo test bench eval install clean train-ner bench-ner browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +22,14 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/rasd demo --db rasd-demo.db
 
-test: $(STAMP)
+# The browser tests (tests/test_web.py) drive Debian's chromium, with Arabic fonts; installed only when missing.
+$(CHROMIUM):
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-noto-core
+
+browser: $(CHROMIUM)
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q
 
 eval: $(STAMP)
