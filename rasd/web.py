@@ -57,11 +57,16 @@ def short_date(value: str | None) -> str:
 
 
 def _day(value: str | None) -> date | None:
-    """The first day a (partial) ISO date can mean: `2021` → 2021-01-01, `2021-11` → 2021-11-01."""
+    """The first day a (partial) ISO date can mean: `2021` → 2021-01-01, `2021-11` → 2021-11-01,
+    `2021-W45` → that week's Monday, a range `2021-11-01/2021-11-30` → its start."""
     if not value:
         return None
-    parts = str(value)[:10].split("-")
+    head = str(value).split("/", 1)[0].split("T", 1)[0]
     try:
+        if "-W" in head:
+            year, week = head.split("-W", 1)
+            return date.fromisocalendar(int(year), int(week[:2]), 1)
+        parts = head.split("-")
         year = int(parts[0])
         month = int(parts[1]) if len(parts) > 1 and parts[1] else 1
         day = int(parts[2]) if len(parts) > 2 and parts[2] else 1

@@ -152,9 +152,11 @@ def test_web_highlight_escapes_then_marks():
 
 def test_web_timeline_chart_earliest_on_the_right():
     chart = timeline_chart([{"date": "2026-01-15"}, {"date": "2021-12-09"}, {"date": "2021-12"},
-                            {"date": "2021-12-09"}, {"date": "قريبا"}])
+                            {"date": "2021-12-09"}, {"date": "قريبا"}, {"date": "2021-W49"},
+                            {"date": "2022-03-01/2022-03-31"}])
     x = {p["n"]: p["x"] for p in chart["points"]}
-    assert set(x) == {1, 2, 3, 4}  # the undated event is listed, not drawn
+    assert set(x) == {1, 2, 3, 4, 6, 7}  # the undated event is listed, not drawn
+    assert x[3] > x[6] > x[2] > x[7]  # 2021-12-01, the week of 2021-12-06, 2021-12-09, a 2022 range
     assert x[1] < x[2] and x[2] == x[4] and x[3] > x[2]  # RTL: later dates further left
     stacked = [p for p in chart["points"] if p["x"] == x[2]]
     assert len({p["y"] for p in stacked}) == 2
