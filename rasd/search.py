@@ -59,7 +59,8 @@ _STEM_MAP = str.maketrans({k: v for k, v in LETTER_MAP.items() if k not in "ةۃ
 _TEH = str.maketrans({"ة": "ه", "ۃ": "ه"})
 _WORD = re.compile(r"[^\W_]+")
 # A display word: letters/digits with any diacritics and tatweel inside it.
-_DISPLAY_WORD = re.compile("(?:[^\\W_]|[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640])+")
+_WORD_CHAR = "(?:[^\\W_]|[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640])"
+_DISPLAY_WORD = re.compile(_WORD_CHAR + "+")
 _CLITIC = re.compile(r"^(?:وال|فال|بال|كال|ولل|فلل|لل|ال)(?=\w{3,})")
 _STOP = frozenset(w.translate(_STEM_MAP).translate(_TEH).casefold() for w in STOPWORDS)
 
@@ -168,30 +169,49 @@ def _check_paging(limit: int, offset: int) -> None:
 
 # -- snippets -------------------------------------------------------------------------------------
 def matched_spans(text: str, terms: list[Term], scan: int = _SCAN_CHARS) -> list[tuple[int, int, int]]:
-    """(start, end, term index) of every display word of `text` that matches a query term."""
-    by_word = {t[0]: i for i, t in enumerate(terms)}
-    by_stem = {t[1]: i for i, t in enumerate(terms)}
-    by_skel = {t[2]: i for i, t in enumerate(terms) if t[2]}
-    spans = []
-    for m in _DISPLAY_WORD.finditer(text, 0, min(len(text), scan)):
-        for light in _WORD.findall(_light(m.group())):
-            keys = word_keys(light)
-            if keys is None:
-                continue
-            hit = by_word.get(keys[0])
-            if hit is None:
-                hit = by_stem.get(keys[1])
-            if hit is None and keys[2]:
-                hit = by_skel.get(keys[2])
-            if hit is not None:
-                spans.append((m.start(), m.end(), hit))
-                break
-    return spans
+    """(start, end, term index) of every display word of `text` that matches a query term.
+
+    Each distinct word is keyed once; the matching ones are then found in one regex pass.
+    """
+    lookups = ({t[0]: i for i, t in enumerate(terms)}, {t[1]: i for i, t in enumerate(terms)},
+               {t[2]: i for i, t in enumerate(terms) if t[2]})
+    window = text[:scan]
+    found = {}
+    for token in set(_DISPLAY_WORD.findall(window)):
+        hit = _term_of(token, lookups)
+        if hit is not None:
+            found[token] = hit
+    if not found:
+        return []
+    words = "|".join(re.escape(t) for t in sorted(found, key=len, reverse=True))
+    pattern = re.compile(f"(?<!{_WORD_CHAR})(?:{words})(?!{_WORD_CHAR})")
+    return [(m.start(), m.end(), found[m.group()]) for m in pattern.finditer(window)]
+
+
+def _term_of(token: str, lookups: tuple[dict, dict, dict]) -> int | None:
+    """Index of the query term a display token matches by word, stem or skeleton, or None."""
+    by_word, by_stem, by_skel = lookups
+    for keys in _display_keys(token):
+        hit = by_word.get(keys[0])
+        if hit is None:
+            hit = by_stem.get(keys[1])
+        if hit is None and keys[2]:
+            hit = by_skel.get(keys[2])
+        if hit is not None:
+            return hit
+    return None
+
+
+@lru_cache(maxsize=300_000)
+def _display_keys(token: str) -> tuple[tuple[str, str, str | None], ...]:
+    """The keys of the words in one display token (usually one; NFKC can split ligatures)."""
+    return tuple(_keys_of(token))
 
 
 def _window(spans: list[tuple[int, int, int]], size: int) -> int:
     """Start of the `size`-character window that covers the most distinct terms (earliest wins)."""
     best, best_start = -1, 0
+    spans = spans[:200]  # a word repeated hundreds of times: the first ones are as good a place
     for i, (start, _, _) in enumerate(spans):
         covered = {term for s, e, term in spans[i:] if e <= start + size}
         if len(covered) > best:
