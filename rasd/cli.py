@@ -525,10 +525,8 @@ def dates_cmd(text, base, as_json):
     from .timex import TimexError, find_times
 
     raw = sys.stdin.read() if text == ("-",) else " ".join(text)
-    if base is not None and parse_date(base) is None:
-        raise click.BadParameter(f"{base!r} is not a date; use YYYY-MM-DD", param_hint="--base")
     try:
-        found = find_times(raw, parse_date(base) if base else None)
+        found = find_times(raw, base)
     except TimexError as err:
         raise click.BadParameter(str(err), param_hint="--base") from None
     lines = [f"{s.start:>6} {s.end:>6}  {s.precision:<8} {s.value or '-':<24} {s.text}" for s in found]
