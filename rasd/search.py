@@ -43,7 +43,7 @@ from .normalize import LETTER_MAP, fold_digits, fold_punctuation, strip_marks
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["SearchError", "search", "check_date", "snippet", "matched_spans", "index_columns", "query_terms", "Term", "WEIGHTS", "RECENCY_BOOST",
+__all__ = ["SearchError", "search", "check_date", "entity_ids", "snippet", "matched_spans", "index_columns", "query_terms", "Term", "WEIGHTS", "RECENCY_BOOST",
            "RECENCY_DAYS"]
 
 # bm25 column weights, in the column order of `search_fts`.
@@ -250,7 +250,7 @@ def search(store: "Store", query: str, *, source: str | None = None, since: str 
     since, until = check_date("since", since), check_date("until", until)
     _check_paging(limit, offset)
     filters = {"source": source or None, "since": since, "until": until, "story": story,
-               "entity": _entity_filter(store, entity) if entity else None}
+               "entities": entity_ids(store, entity) if entity else None}
     result = {"query": query, "total": 0, "limit": limit, "offset": offset, "match": "all",
               "results": [], "stories": []}
     terms = query_terms(query)
@@ -290,8 +290,17 @@ def _stories_of(store: "Store", hits: list[tuple[int, int | None, float]], keep:
             for s in ranked if s in info]
 
 
-def _entity_filter(store: "Store", entity: str) -> str:
+def entity_ids(store: "Store", entity: str | int) -> list[int]:
+    """The entities an `--entity` value names: an id, or every entity a spelling may be (`rasd.entities`)."""
     if not store.has_entity_annotations():
-        raise SearchError(f"entity filter needs entity annotations: {store.path} has no entities table yet "
-                          f"(ingest with a rasd that annotates entities)")
-    return str(entity)
+        raise SearchError(f"entity filter needs entity annotations: {store.path} has no entity mentions "
+                          f"(articles ingested before rasd annotated entities have none; ingest them again)")
+    text = str(entity).strip()
+    if text.isdigit():
+        return [int(text)]
+    from .entities import EntityResolver
+
+    ids = EntityResolver().load(store.entity_rows(), store.entity_mention_rows()).lookup(text)
+    if not ids:
+        raise SearchError(f"entity {text!r} is not in {store.path}; list entities with `rasd entities`")
+    return ids

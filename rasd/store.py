@@ -170,7 +170,7 @@ class Store:
 
     def search_index(self, match: str, weights: tuple[float, ...], boost: float, days: float, *,
                      source: str | None = None, since: str | None = None, until: str | None = None,
-                     story: int | None = None, entity: str | None = None) -> list[tuple[int, int | None, float]]:
+                     story: int | None = None, entities: list[int] | None = None) -> list[tuple[int, int | None, float]]:
         """(rowid, story id, score) of every article matching the FTS5 `match`, best first.
 
         score = -bm25(weights) * (1 + boost / (1 + age / days)), age in days behind the newest dated
@@ -181,8 +181,8 @@ class Store:
                    ("a.published >= ?", [since] if since else None),
                    ("substr(a.published, 1, ?) <= ?", [len(until), until] if until else None),
                    ("a.story_id = ?", [story] if story is not None else None),
-                   (f"a.rowid IN ({self._entity_articles_sql()})" if entity is not None else "",
-                    [entity] * 3 if entity is not None else None)]
+                   ("a.rowid IN (SELECT article_rowid FROM mentions WHERE entity_id IN"
+                    f" ({','.join('?' * len(entities or []))}))", entities)]
         where = [sql for sql, values in clauses if values is not None]
         args = [v for _, values in clauses if values is not None for v in values]
         newest = self.db.execute("SELECT max(published) FROM articles").fetchone()[0]
@@ -207,17 +207,8 @@ class Store:
         return self._rows_by_key("SELECT id, title, size, first_seen, last_seen FROM stories", "id", story_ids)
 
     def has_entity_annotations(self) -> bool:
-        """Whether the `entities` and `mentions` tables (schema migration 3) exist."""
-        names = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        return {"entities", "mentions"} <= names
-
-    def _entity_articles_sql(self) -> str:
-        """Rowids of articles mentioning the entity given (three times) as id, name or key."""
-        cols = {row[1] for row in self.db.execute("PRAGMA table_info(mentions)")}
-        article = next((c for c in ("article_rowid", "article", "rowid_article") if c in cols), "article_rowid")
-        entity = next((c for c in ("entity_id", "entity") if c in cols), "entity_id")
-        return (f"SELECT m.{article} FROM mentions m JOIN entities e ON e.id = m.{entity}"
-                f" WHERE CAST(e.id AS TEXT) = ? OR e.name = ? OR e.key = ?")
+        """Whether any entity mention is stored (articles ingested before entities were annotated have none)."""
+        return self.db.execute("SELECT 1 FROM mentions LIMIT 1").fetchone() is not None
 
     # -- stories and threads ------------------------------------------------------------------
     def new_thread(self) -> int:

@@ -107,13 +107,20 @@ def test_search_filters_source_dates_story(store):
     assert in_story["results"] and {h["story_id"] for h in in_story["results"]} == {story}
 
 
-def test_search_entity_filter_needs_entity_tables(store):
-    if store.has_entity_annotations():
-        result = search(store, "التحالف", entity="برينان")
-        assert all(hit["id"][:3] in {"000", "001", "002", "004"} for hit in result["results"])
-    else:
-        with pytest.raises(SearchError, match="entity filter needs entity annotations"):
-            search(store, "التحالف", entity="برينان")
+def test_search_entity_filter(store):
+    by_name = search(store, "التحالف", entity="برينان")  # any spelling: the seeds write برينان and برنين
+    assert set(_ids(by_name)) == {"000", "001", "002", "004"}
+    entity_id = store.db.execute("SELECT entity_id FROM mentions WHERE text = 'برنين' LIMIT 1").fetchone()[0]
+    assert _ids(search(store, "التحالف", entity=str(entity_id))) == _ids(by_name)
+    with pytest.raises(SearchError, match="entity 'زيد عمرو' is not in"):
+        search(store, "التحالف", entity="زيد عمرو")
+
+
+def test_search_entity_filter_needs_entity_annotations(tmp_path):
+    empty = Store(tmp_path / "empty.db")
+    with pytest.raises(SearchError, match="entity filter needs entity annotations"):
+        search(empty, "التحالف", entity="برينان")
+    empty.close()
 
 
 @pytest.mark.parametrize("kwargs, named", [
