@@ -237,8 +237,17 @@ def burst_signals(feats: Features, story: StoryState, burst: Burst | None,
     return {"burst_cover": cover, "burst_article": article, "burst_mass": min(1.0, top_mass / 20.0)}
 
 
+def closeness(feats: Features, story: StoryState) -> tuple[float, float]:
+    """Body and lede cosine of the article with the story member it is closest to (single-link)."""
+    max_body = max_lede = 0.0
+    for body, lede in story.members:
+        max_body = max(max_body, cosine(feats.body, body))
+        max_lede = max(max_lede, cosine(feats.lede, lede))
+    return max_body, max_lede
+
+
 def signals(feats: Features, story: StoryState, burst: Burst | None = None,
-            mine: ArticleBurst | None = None) -> dict[str, float]:
+            mine: ArticleBurst | None = None, close: tuple[float, float] | None = None) -> dict[str, float]:
     """How alike an article and a story are, one number per signal (all in [0, 1])."""
     shared_names = [w for w in feats.names if w in story.names]
     name_mass = sum(feats.names.values())
@@ -255,10 +264,7 @@ def signals(feats: Features, story: StoryState, burst: Burst | None = None,
     else:
         gap = max(0.0, story.first - feats.time, feats.time - story.last)
         time = math.exp(-gap / 1.5)
-    max_body = max_lede = 0.0
-    for body, lede in story.members:
-        max_body = max(max_body, cosine(feats.body, body))
-        max_lede = max(max_lede, cosine(feats.lede, lede))
+    max_body, max_lede = close or closeness(feats, story)
     body_mass = sum(feats.body.values())
     size = story.size or 1
     core = sum(w * story.df[t] for t, w in feats.body.items() if t in story.df) / size
@@ -443,23 +449,28 @@ class StoryEngine:
                 return Decision(story_id, round(jaccard, 3),
                                 {"decision": "copy", "copy_of": original, "jaccard": round(jaccard, 3)},
                                 copy_of=canonical)
-        scored = []
         candidates = self.candidates(feats)
+        # Single-link guard: a story is joined only through a member the article is individually close
+        # to, so a big story's broad centroid cannot keep swallowing loosely related items (snowballing).
+        # Full signals are computed for those stories alone; training (`oracle`) scores every candidate.
+        close = {story.id: closeness(feats, story) for story in candidates}
+        if oracle is None:
+            candidates = [story for story in candidates if max(close[story.id]) >= self.member_floor]
         mine = article_burst(feats, self.burst) if candidates else None
+        scored = []
         for story in candidates:
-            sig_values = signals(feats, story, self.burst, mine)
+            sig_values = signals(feats, story, self.burst, mine, close[story.id])
             scored.append((story, sig_values, self.model.probability(sig_values)))
         scored.sort(key=lambda item: (-item[2], item[0].id))
         if oracle is not None:
             chosen = oracle([(s, v) for s, v, _ in scored])
             best = next((item for item in scored if item[0].id == chosen), None)
         else:
-            eligible = [item for item in scored if self._close_to_a_member(item[1])]
-            best = eligible[0] if eligible and eligible[0][2] >= self.model.cut else None
+            best = scored[0] if scored and scored[0][2] >= self.model.cut else None
         runner_up = round(scored[1][2], 3) if len(scored) > 1 else None
         if best is None:
             top = scored[0] if scored else None
-            reason = {"decision": "new", "candidates": len(scored),
+            reason = {"decision": "new", "candidates": len(close), "close": len(scored),
                       "best_story": top[0].id if top else None, "best_score": round(top[2], 3) if top else None}
             return Decision(None, 1.0 - (top[2] if top else 0.0), reason)
         story, values, prob = best
@@ -467,13 +478,8 @@ class StoryEngine:
         top_signals = {k: round(values[k], 3) for k, push in sorted(pushes.items(), key=lambda kv: -kv[1])[:4]
                        if push > 0}
         reason = {"decision": "joined", "score": round(prob, 3), "signals": top_signals,
-                  "candidates": len(scored), "runner_up": runner_up}
+                  "candidates": len(close), "close": len(scored), "runner_up": runner_up}
         return Decision(story.id, prob, reason)
-
-    def _close_to_a_member(self, sig: dict[str, float]) -> bool:
-        """Single-link guard: a story is joined only through an article it is individually close to,
-        so a big story's broad centroid cannot keep swallowing loosely related items (snowballing)."""
-        return max(sig["max_body"], sig["max_lede"]) >= self.member_floor
 
     def thread_for(self, feats: Features) -> tuple[int, float, dict] | None:
         """(thread id, score, reason) of the older story this new story continues, if any.
