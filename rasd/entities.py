@@ -4,8 +4,9 @@ Mentions. `annotate_mentions` runs the CRF (`rasd.ner.find_mentions`) and repair
 wrong in predictable ways: a title tagged inside a name (`اللواء جون برينان` → titles `اللواء`), a
 conjunction or preposition glued to the first word (`وبغداد`, `لداعش`), a name cut after a Latin
 initial (`جون دبليو` + `برنين`). It then adds what the CRF missed inside the same article: names
-from the curated alias list (`rasd/data/entity_aliases.json`) and bare surnames of people the
-article names in full (`برنين` after `جون دبليو برنين`). Ranks and honorifics right before a name
+from the curated alias list (`rasd/data/entity_aliases.json`), bare surnames of people the
+article names in full (`برنين` after `جون دبليو برنين`), and two or three name-like words right
+after a rank or honorific (`الفريق أول كينيث ماكنزي`). Ranks and honorifics right before a name
 become its `titles`; a function phrase before it (`مستشار الأمن القومي العراقي`) or after it behind a
 comma becomes its `role` (word lists in `rasd/data/titles.json`). Offsets are into the display text.
 
@@ -16,16 +17,19 @@ The merge rule (whether a mention is an existing entity), used both by the resol
 * Name keys: each word in the matching form, clitic `و/ب/ل/ف` and the article `ال` set aside,
   `عبد/أبو` joined to the next word; a transliterated Latin initial (`دبليو`) counts only against
   another middle name, never against a missing one. Two words
-  match when equal, or when their consonant skeletons (long vowels `ا و ي`, `ة/ه`, hamza forms
-  dropped) are equal, at least 3 letters long, and the two spellings are not both common Arabic
-  words (wordfreq Zipf ≥ 4: `محمد`/`محمود`, `سعد`/`سعيد` are different names, while
-  `برينان`/`برنين` are one name transliterated twice).
+  match when equal, or when their consonant skeletons (long vowels `ا و ي`, final `ة/ه`, hamza forms
+  dropped) are equal and at least 4 letters long (Arabic names built on one 3-letter root are
+  different names: `العمري`/`العامري`, `الجبير`/`الجبوري`), neither alone ends in `ي`/`ة` (`منصور`/
+  `منصوري`), and the two spellings are not both common Arabic words (wordfreq Zipf ≥ 4: `محمد`/
+  `محمود`), nor a compound `عبد...`/`أبو...`; so `برينان`/`برنين` and `ماكنزي`/`ماكينزي` are one
+  name transliterated twice.
 * Two full names (two words or more) are one person when first and last words match and, where
   both give a middle word, those match too; or when the shorter (3 words or more) is an ordered
   part of the longer with the same first word (`محمد بن سلمان` ⊂ `محمد بن سلمان آل سعود`).
   So `جون برينان` = `جون دبليو برنين`, but `برينان` ≠ `بايدن` and `جورج دبليو بوش` ≠ `جورج هربرت بوش`.
 * A one-word person mention (`برنين`, `الاعرجي`) is the person of the same article, else of the
-  same story, whose last name word matches; failing that it is the one-word entity with that word.
+  same story, whose last name word matches; failing that it is the one-word entity with that word
+  (spelled alike; by skeleton only when that entity is already in the story).
   When a full name arrives in a story that already has a one-word entity for its surname, that
   story's one-word mentions move to the full name, so the result does not depend on which came first.
 * Other types: all words match, in order.
@@ -53,12 +57,14 @@ __all__ = ["EntityMention", "EntityError", "EntityResolver", "PendingEntities", 
 TITLES_PATH = DATA_DIR / "titles.json"
 ALIASES_PATH = DATA_DIR / "entity_aliases.json"
 TYPES = ("PER", "ORG", "LOC", "MISC")
+MIN_SKELETON = 4  # Arabic names share 3-consonant roots (عمري/عامري, جبير/جبوري): short skeletons must match exactly
 COMMON_ZIPF = 4.0  # both spellings at least this frequent: two different words, not one name spelled twice
 ROLE_WINDOW = 10  # most words from a role head to the name
+NAME_WORDS = 3  # most words taken as a name the tagger missed after a title
 _OPEN_QUOTES = {'"', "“", "«", "'", "”", "„"}
 _COMMAS = {"،", ","}
 _LETTER = re.compile(r"[^\W\d_]")
-_SKELETON_DROP = re.compile("[اويءئؤه]")
+_SKELETON_DROP = re.compile("[اويءئؤ]|ه$")
 
 
 class EntityError(ValueError):
@@ -179,8 +185,12 @@ def same_word(a: str, b: str) -> bool:
     """Two folded name words spell one name (see the module docstring)."""
     if a == b or _bare(a) == _bare(b):
         return True
+    if a.startswith(("عبد", "ابو")) or b.startswith(("عبد", "ابو")):  # `عبدالله`/`عبدالاله`: the second half is the name
+        return False
     sa, sb = skeleton(a), skeleton(b)
-    if sa != sb or len(sa) < 3:
+    if sa != sb or len(sa) < MIN_SKELETON:
+        return False
+    if a.endswith(("ي", "ه")) != b.endswith(("ي", "ه")):  # a nisba or feminine ending makes another name
         return False
     return not (zipf(a) >= COMMON_ZIPF and zipf(b) >= COMMON_ZIPF)
 
@@ -332,6 +342,7 @@ class _Annotator:
                 spans.append([rng[0], rng[1], m.type])
         self._names = {doc.folded[i] for f, l, t in spans for i in range(f, l)}
         spans = [s for s in (self._repair(s) for s in spans) if s]
+        spans = self._add_titled(spans)
         spans = self._add_aliases(spans)
         spans = self._add_surnames(spans)
         spans.sort()
@@ -348,6 +359,8 @@ class _Annotator:
                 if end < 0 or end >= last:
                     break
                 first = end
+            while last - first > 1 and doc.folded[last - 1] in lex.stops:  # `عبد الأمير الشمري القول`
+                last -= 1
             if last - first == 1 and (doc.folded[first],) in lex.titles | lex.roles | lex.role_prefixes:
                 return None
             # a name cut after a Latin initial: `جون دبليو` + `برنين`
@@ -357,6 +370,36 @@ class _Annotator:
         if not any(_LETTER.search(doc.folded[i]) for i in range(first, last)):
             return None
         return [first, last, kind]
+
+    def _add_titled(self, spans: list) -> list:
+        """A name the tagger missed right after a rank or honorific (`الفريق أول كينيث ماكنزي`)."""
+        doc, lex = self.doc, self.lex
+        taken = {i for s in spans for i in range(s[0], s[1])}
+        i, n = 0, len(doc.tokens)
+        while i < n:
+            end = _match_forward(doc.folded, i, lex.titles, lex.longest)
+            if end < 0 or i in taken:
+                i += 1
+                continue
+            while end < n and end not in taken and (_match_forward(doc.folded, end, lex.titles, lex.longest) > end):
+                end = _match_forward(doc.folded, end, lex.titles, lex.longest)
+            last = end
+            while last < n and last - end < NAME_WORDS and last not in taken and self._name_like(last, last == end):
+                last += 1
+                if doc.folded[last - 1] in ("عبد", "ابو") and last < n and last not in taken:
+                    last += 1
+            if last - end >= 2:  # one word after a title is too often not a name (`الملك سلمان` is tagged anyway)
+                spans.append([end, last, "PER"])
+                taken.update(range(end, last))
+            i = max(last, i + 1)
+        return spans
+
+    def _name_like(self, i: int, first: bool) -> bool:
+        word, lex = self.doc.folded[i], self.lex
+        if len(word) < 3 or not _LETTER.search(word) or word in lex.stops \
+                or (word,) in lex.titles | lex.roles | lex.role_prefixes:
+            return False
+        return first or zipf(word) < COMMON_ZIPF + 0.5
 
     def _add_aliases(self, spans: list) -> list:
         """Names of the alias list the CRF missed (or cut short) in this article."""
@@ -616,8 +659,9 @@ class EntityResolver:
                 return max(fits, key=lambda c: (local.get(c, 0), self.stories[story].get(c, 0), self._total(c), -c))
         cands = set(self.by_single.get(("PER", skeleton(word)), ())) | \
             {r for r, e in self._new.items() if e.type == "PER" and e.key == word}
-        fits = [c for c in cands if any(same_word(word, w[-1]) for w in
-                                        (name_words(t) for t in self._spellings(c)) if w)]
+        # away from its story a lone word is matched by spelling only, not by skeleton
+        fits = [c for c in cands if any((same_word if self.stories[story].get(c) else _same_bare)(word, w[-1])
+                                        for w in (name_words(t) for t in self._spellings(c)) if w)]
         if fits:
             return max(fits, key=lambda c: (self.stories[story].get(c, 0), self._total(c), -c))
         return self._make("PER", word, m.text)
@@ -732,6 +776,10 @@ class EntityResolver:
             if any(same_entity(name, t, entity.type) for t in entity.spellings()):
                 found.add(entity.id)
         return sorted(found, key=lambda e: (-self._total(e), e))
+
+
+def _same_bare(a: str, b: str) -> bool:
+    return _bare(a) == _bare(b)
 
 
 def _skel_key(words: tuple[str, ...]) -> str:

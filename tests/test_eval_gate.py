@@ -57,6 +57,14 @@ def test_eval_gate_ner_anercorp_dev_floor(tmp_path):
     assert result["micro"]["f1"] >= FLOORS["anercorp-dev"]["ner_micro_f1"]
 
 
+def test_eval_gate_entity_variants_floor():
+    """The entity merge rule on hand-made name pairs (eval/gold/entity-variants.jsonl, see its .md)."""
+    result = rasd_json("eval", "entities", str(EVAL / "gold" / "entity-variants.jsonl"))
+    floors = FLOORS["entity-variants"]
+    assert result["pairs"] >= 390
+    assert result["f1"] >= floors["pairwise_f1"] and result["precision"] >= floors["precision"]
+
+
 def test_eval_gate_ner_heldout_report_floor():
     """The held-out dev F1 that scripts/train_ner.py wrote with the shipped model must not drop silently."""
     report = json.loads((EVAL / "ner-dev-report.json").read_text(encoding="utf-8"))

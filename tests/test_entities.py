@@ -1,0 +1,206 @@
+"""Entity mentions, titles/roles and canonical entities on the seeds, through the real pipeline and CLI."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rasd.article import Article
+from rasd.entities import annotate_mentions, display_name, same_entity
+from rasd.pipeline import Pipeline
+from rasd.store import Store
+
+from .conftest import SEEDS, rasd_json, run_rasd
+
+GOLD = Path(__file__).resolve().parents[1] / "eval" / "gold" / "entity-variants.jsonl"
+
+PEOPLE = {  # person -> spellings that must all be in one entity
+    "brennan": {"جون برينان", "جون دبليو برنين", "برنين", "برينان"},
+    "araji": {"قاسم الأعرجي", "قاسم الاعرجي", "الأعرجي"},
+    "mckenzie": {"كينيث ماكنزي", "ماكنزي"},
+}
+
+
+@pytest.fixture(scope="module")
+def seeds_db(tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("entities") / "seeds.db"
+    run_rasd("ingest", *map(str, SEEDS), "--quiet", db=db, check=True)
+    return db
+
+
+@pytest.fixture(scope="module")
+def listed(seeds_db) -> list[dict]:
+    return rasd_json("entities", db=seeds_db)
+
+
+def _holding(entities: list[dict], spelling: str) -> list[dict]:
+    return [e for e in entities if spelling in e["variants"]]
+
+
+@pytest.mark.parametrize("person", sorted(PEOPLE))
+def test_entities_seed_people_appear_once_with_their_spellings(listed, person):
+    spellings = PEOPLE[person]
+    owners = {e["id"] for s in spellings for e in _holding(listed, s)}
+    assert len(owners) == 1, [e for e in listed if e["id"] in owners]
+    entity = next(e for e in listed if e["id"] in owners)
+    assert entity["type"] == "PER"
+    assert spellings <= set(entity["variants"])
+    assert entity["name"] in spellings and len(entity["name"].split()) == 2
+
+
+def test_entities_seed_titles_are_kept(listed):
+    brennan = _holding(listed, "جون برينان")[0]
+    mckenzie = _holding(listed, "كينيث ماكنزي")[0]
+    assert "اللواء" in brennan["titles"]
+    assert {"الفريق الأول", "الفريق أول"} <= set(mckenzie["titles"])
+    assert set(listed[0]) == {"id", "type", "name", "variants", "titles", "mentions", "stories"}
+
+
+def test_entities_isis_spellings_are_one_org(listed):
+    owners = {e["id"] for s in ("داعش", "تنظيم داعش", "تنظيم الدولة الإسلامية") for e in _holding(listed, s)}
+    assert len(owners) == 1
+    assert next(e for e in listed if e["id"] in owners)["type"] == "ORG"
+    assert not _holding(listed, "لداعش")  # the preposition is not part of the name
+
+
+def test_entities_brennan_is_never_biden(listed):
+    brennan, biden = _holding(listed, "جون برينان")[0], _holding(listed, "جو بايدن")[0]
+    assert brennan["id"] != biden["id"]
+    assert not same_entity("برينان", "بايدن", "PER")
+    assert not same_entity("جون برينان", "جو بايدن", "PER")
+
+
+@pytest.mark.parametrize("seed, name, titles, role", [
+    (0, "جون برينان", ("اللواء",), "قائد قوات عمليات العزم الصلب في العراق"),
+    (0, "قاسم الأعرجي", (), "مستشار الأمن القومي العراقي"),
+    (0, "عبد الأمير الشمري", ("الفريق أول ركن",), "نائب قائد العمليات المشتركة"),
+    (1, "كينيث ماكنزي", (), "قائد القيادة المركزية الأمريكية"),
+    (1, "جو بايدن", (), "الرئيس الأمريكي"),
+    (4, "كينيث ماكنزي", ("الفريق الأول",), "قائد القيادة المركزية الأميركية"),
+    (2, "سعد معن", ("اللواء",), "رئيس خلية الإعلام الأمني العراقي"),
+])
+def test_entities_titles_and_roles_before_the_name(seed, name, titles, role):
+    text = SEEDS[seed].read_text(encoding="utf-8")
+    found = [(m.titles, m.role) for m in annotate_mentions(text) if m.text == name]
+    assert (titles, role) in found
+
+
+def test_entities_mentions_are_offsets_into_display_text():
+    for path in SEEDS:
+        text = path.read_text(encoding="utf-8")
+        for m in annotate_mentions(text):
+            assert text[m.start:m.end] == m.text
+            assert m.type in ("PER", "ORG", "LOC", "MISC")
+            assert not m.text.startswith(("اللواء", "الفريق", "مستشار"))
+
+
+def test_entities_cut_name_after_initial_is_completed():
+    text = SEEDS[2].read_text(encoding="utf-8")
+    names = [m.text for m in annotate_mentions(text) if m.type == "PER"]
+    assert "جون دبليو برنين" in names and "جون دبليو" not in names
+
+
+def _snapshot(db: Path) -> list[tuple]:
+    store = Store(db)
+    try:
+        return sorted((e["type"], e["name"], tuple(sorted(e["variants"])), e["mentions"]) for e in store.entities())
+    finally:
+        store.close()
+
+
+def _ingest(db: Path, paths) -> None:
+    from rasd.ingest import read_paths
+
+    store = Store(db)
+    try:
+        Pipeline(store).ingest(read_paths([str(p) for p in paths], 50 * 1024 * 1024))
+    finally:
+        store.close()
+
+
+def test_entities_reopened_database_resolves_as_in_one_go(tmp_path):
+    _ingest(tmp_path / "once.db", SEEDS)
+    for part in (SEEDS[:2], SEEDS[2:3], SEEDS[3:]):
+        _ingest(tmp_path / "parts.db", part)
+    assert _snapshot(tmp_path / "once.db") == _snapshot(tmp_path / "parts.db")
+
+
+def test_entities_people_do_not_depend_on_order(tmp_path):
+    for path in reversed(SEEDS):
+        _ingest(tmp_path / "reversed.db", [path])
+    entities = Store(tmp_path / "reversed.db").entities(kind="PER")
+    for spellings in PEOPLE.values():
+        assert len({e["id"] for s in spellings for e in _holding(entities, s)}) == 1
+
+
+def test_entities_surname_first_then_full_name_in_one_story(tmp_path):
+    """A bare surname stored before the full name of the same story moves to the full name."""
+    store = Store(tmp_path / "order.db")
+    pipeline = Pipeline(store)
+    text = SEEDS[2].read_text(encoding="utf-8")
+    lead = "وأضاف برنين على خلفية انتهاء المهام القتالية لقوات التحالف رسمياً في العراق وانسحابها من البلاد."
+    pipeline.add(Article(id="a", title="التحالف الدولي يحذر: داعش سقط لكنه لم يخرج من العراق", text=lead))
+    pipeline.add(Article(id="b", title="التحالف الدولي يحذر: داعش سقط لكنه لم يخرج من العراق", text=text))
+    stories = {s["id"] for s in store.stories()}
+    people = [e for e in store.entities(kind="PER") if "برنين" in e["variants"]]
+    if len(stories) == 1:
+        assert len(people) == 1 and "جون دبليو برنين" in people[0]["variants"]
+    assert people and all(p["mentions"] >= 1 for p in people)
+    store.close()
+
+
+def test_entities_display_name_prefers_the_common_spelling():
+    from collections import Counter
+
+    assert display_name(Counter({"جون برينان": 2, "جون برنين": 2, "برنين": 5})) == "جون برينان"
+
+
+def test_entities_story_report_lists_entities(seeds_db):
+    story = rasd_json("stories", db=seeds_db)[0]
+    report = rasd_json("story", str(story["id"]), db=seeds_db)
+    assert report["entities"]
+    first = report["entities"][0]
+    assert set(first) == {"id", "type", "name", "titles", "roles", "mentions"}
+    counts = [e["mentions"] for e in report["entities"]]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_entities_cli_filters(seeds_db, listed):
+    people = rasd_json("entities", "--type", "PER", "--limit", "3", db=seeds_db)
+    assert len(people) == 3 and {e["type"] for e in people} == {"PER"}
+    story = _holding(listed, "مصطفى الكاظمي")[0]["stories"][0]
+    in_story = rasd_json("entities", "--story", str(story), db=seeds_db)
+    assert any("مصطفى الكاظمي" in e["variants"] for e in in_story)
+    bad = run_rasd("entities", "--story", "999", db=seeds_db)
+    assert bad.returncode != 0 and "no story 999" in bad.stderr
+
+
+def test_entities_entity_command_finds_any_spelling(seeds_db):
+    found = rasd_json("entity", "برنين", db=seeds_db)
+    assert found["name"] == "جون برينان" and found["type"] == "PER"
+    assert "اللواء" in found["titles"] and found["roles"]
+    assert all({"id", "title", "first_seen", "mentions"} <= set(s) for s in found["stories"])
+    assert rasd_json("entity", "اللواء جون دبليو برنين", db=seeds_db)["id"] == found["id"]
+    assert rasd_json("entity", str(found["id"]), db=seeds_db)["id"] == found["id"]
+    text = run_rasd("entity", "الاعرجي", db=seeds_db, check=True).stdout
+    assert "قاسم الأعرجي" in text and "مستشار الأمن القومي العراقي" in text
+    missing = run_rasd("entity", "فلان الفلاني", db=seeds_db)
+    assert missing.returncode != 0 and "no entity" in missing.stderr
+
+
+def test_entities_eval_reports_pairwise_scores(tmp_path):
+    result = rasd_json("eval", "entities", str(GOLD))
+    assert result["pairs"] >= 200 and 0 <= result["f1"] <= 1
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"a": "برينان", "b": "بايدن", "type": "PER"}\n', encoding="utf-8")
+    proc = run_rasd("eval", "entities", str(bad))
+    assert proc.returncode != 0 and "bad.jsonl:1" in proc.stderr
+
+
+def test_entities_gold_covers_the_issue_examples():
+    pairs = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
+    said = {(p["a"], p["b"]): p["same"] for p in pairs}
+    assert said[("برينان", "بايدن")] is False
+    assert said[("جون برينان", "جون دبليو برنين")] is True
+    assert sum(not p["same"] for p in pairs) >= 80
