@@ -100,7 +100,8 @@ def _patterns() -> dict[str, re.Pattern]:
     wd_prefix = rf"(?:(?:يوم\s+)?(?P<wd>{weekdays})\s*[،,]?\s*(?:الموافق\s+)?)?"
     time = (r"(?:الساعه\s+)?(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?"
             r"(?:\s*(?P<ampm>صباحا|مساء|ظهرا|عصرا|ليلا|فجرا|ص|م|am|pm|AM|PM)(?![^\W\d_]))?"
-            r"|الساعه\s+(?P<h2>\d{1,2})" + _NUM_AFTER +
+            r"|الساعه\s+(?:(?P<h2>\d{1,2})" + _NUM_AFTER + rf"|(?P<hw>{_alt(d['hours'])}){_NOT_LETTER_AFTER}"
+            rf"(?:\s+(?P<frac>{_alt(d['hour_fractions'])}){_NOT_LETTER_AFTER})?)"
             r"(?:\s+(?P<ampm2>صباحا|مساء|ظهرا|عصرا|ليلا|فجرا)(?![^\W\d_]))?")
     raw = {
         "date": (rf"(?:(?P<pos>{positions})\s+)?{wd_prefix}(?:(?:{day})\s*(?:من\s+)?)?(?P<shahr>شهر\s+)?"
@@ -117,8 +118,9 @@ def _patterns() -> dict[str, re.Pattern]:
         "numeric": (rf"{_NUM_BEFORE}(?:(?P<d>\d{{1,2}})(?:[.-]|\s*/\s*)(?P<m>\d{{1,2}})(?:[.-]|\s*/\s*)(?P<y>\d{{4}})"
                     rf"|(?P<y2>\d{{4}})-(?P<m2>\d{{1,2}})-(?P<d2>\d{{1,2}})){_NUM_AFTER}"
                     rf"(?:\s*(?P<hs>ه\u0640?|هجري|م){_NOT_LETTER_AFTER})?"),
-        "weekday": (rf"(?:(?P<part0>{parts})\s+)?(?:(?P<rel>اليوم|امس|الامس|غدا)\s+)?(?:(?P<part>{parts})\s+)?(?:(?P<yawm>يوم)\s+)?"
-                    rf"(?P<wd>{weekdays}){_NOT_LETTER_AFTER}(?:\s+(?P<mod>{mods}){_NOT_LETTER_AFTER})?"),
+        "weekday": (rf"(?:(?P<part0>{parts})\s+)?(?:(?P<rel>اليوم|امس|الامس|غدا)(?:\s*(?P<paren>\()\s*|\s+))?"
+                    rf"(?:(?P<part>{parts})\s+)?(?:(?P<yawm>يوم)\s+)?"
+                    rf"(?P<wd>{weekdays}){_NOT_LETTER_AFTER}(?:\s+(?P<mod>{mods}){_NOT_LETTER_AFTER})?(?(paren)\s*\))"),
         "relday": (rf"(?:(?P<part>{parts})\s+)?(?:يوم\s+)?(?P<rel>{_alt(d['relative_days'])}){_NOT_LETTER_AFTER}"),
         "period": (rf"(?:(?P<pos>{positions})\s+)?(?P<this>(?:هذا|هذه)\s+)?(?P<per>{_alt(d['period_words'])})"
                    rf"{_NOT_LETTER_AFTER}(?:\s+(?P<mod>{mods}){_NOT_LETTER_AFTER})?"),
@@ -222,8 +224,8 @@ def _week(day: date) -> str:
 
 def _month_near(month: int, base: datetime, mod: int | None) -> tuple[int, int]:
     """The year of `month` meant relative to base: past with الماضي, next with المقبل, else the nearest."""
-    if mod == -1:
-        return (base.year if month < base.month else base.year - 1), month
+    if mod is not None and mod < 0:  # الماضي, and قبل الماضي a year further back
+        return (base.year if month < base.month else base.year - 1) + mod + 1, month
     if mod == 1:
         return (base.year if month > base.month else base.year + 1), month
     if mod == 0:
@@ -349,8 +351,8 @@ def _hijri(m: re.Match, folded: str, raw: str, base: datetime | None) -> _Cand |
         hy, hm = _hijri_of(base)
         if not hy:
             return None
-        if mod == -1:
-            y = hy - 1 if month >= hm else hy
+        if mod is not None and mod < 0:
+            y = (hy - 1 if month >= hm else hy) + mod + 1
         elif mod == 1:
             y = hy + 1 if month <= hm else hy
         elif mod == 0:
@@ -393,8 +395,8 @@ def _weekday(m: re.Match, folded: str, raw: str, base: datetime | None) -> _Cand
     back = (day.weekday() - target) % 7
     if mod == 1:
         resolved = day + timedelta(days=(target - day.weekday()) % 7 or 7)
-    elif mod == -1:
-        resolved = day - timedelta(days=back or 7)
+    elif mod is not None and mod < 0:
+        resolved = day - timedelta(days=(back or 7) + 7 * (-mod - 1))
     else:
         resolved = day - timedelta(days=back)
     return _Cand(m.start("core"), m.end("core"), resolved.isoformat(), "day", False, "weekday")
@@ -524,14 +526,23 @@ def _year(m: re.Match, folded: str, raw: str, base: datetime | None) -> _Cand | 
 
 
 def _time(m: re.Match, folded: str, raw: str, base: datetime | None) -> _Cand | None:
-    hour = int(m.group("h") or m.group("h2"))
-    minute = int(m.group("mi") or 0)
+    d = _data()
+    if m.group("hw"):
+        hour = d["hours"][re.sub(r"\s+", " ", m.group("hw"))]
+        minute = d["hour_fractions"][re.sub(r"\s+", " ", m.group("frac"))] if m.group("frac") else 0
+        if minute < 0:
+            hour, minute = (hour - 1) % 12 or 12, 60 + minute
+    else:
+        hour = int(m.group("h") or m.group("h2"))
+        minute = int(m.group("mi") or 0)
     second = int(m.group("s")) if m.group("s") else None
     ampm = m.group("ampm") or m.group("ampm2") or ""
     if m.group("h") and not (ampm or folded[max(0, m.start("core") - 8):m.start("core")].rstrip().endswith("الساعه")):
         if not re.search(r"[،,]\s*$", folded[max(0, m.start("core") - 3):m.start("core")]):
             return None  # 3:1 scores and verse numbers: a bare h:mm needs الساعة, ص/م or to follow a date
-    if ampm.lower() in ("م", "مساء", "عصرا", "ليلا", "pm") and hour < 12:
+    if ampm == "ليلا" and hour == 12:
+        hour = 0  # الثانية عشرة ليلا: midnight
+    elif ampm.lower() in ("م", "مساء", "عصرا", "ليلا", "pm") and hour < 12 and not (ampm == "ليلا" and hour < 5):
         hour += 12
     if ampm.lower() in ("ص", "صباحا", "فجرا", "am") and hour == 12:
         hour = 0

@@ -69,3 +69,39 @@ def test_eval_gate_ner_heldout_report_floor():
     """The held-out dev F1 that scripts/train_ner.py wrote with the shipped model must not drop silently."""
     report = json.loads((EVAL / "ner-dev-report.json").read_text(encoding="utf-8"))
     assert report["micro"]["f1"] >= FLOORS["anercorp-dev"]["heldout_micro_f1"]
+
+
+def _timex_floors(result: dict, floors: dict) -> None:
+    assert result["exact"]["f1"] >= floors["exact_f1"]
+    assert result["overlap"]["f1"] >= floors["overlap_f1"]
+    assert result["value_accuracy"] >= floors["value_accuracy"]
+    assert result["resolved_value_accuracy"] >= floors["resolved_value_accuracy"]
+
+
+def test_eval_gate_timex_seeds_floor(seed_dir, tmp_path):
+    """Time expressions on the hand-labelled seeds (eval/gold/seeds-timex.jsonl, see seeds-timex.md)."""
+    db = tmp_path / "timex.db"
+    run_rasd("ingest", str(seed_dir), "--quiet", db=db, check=True)
+    result = rasd_json("eval", "dates", str(EVAL / "gold" / "seeds-timex.jsonl"), db=db)
+    assert result["gold"] == 45 and result["articles"] == 5
+    _timex_floors(result, FLOORS["seeds-timex"])
+
+
+@pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
+def test_eval_gate_timex_saudinewsnet_floor(tmp_path):
+    """Time expressions on ten hand-labelled SaudiNewsNet articles of 2015-08-06 (see seeds-timex.md)."""
+    gold_path = EVAL / "gold" / "snn-2015-08-06-timex.jsonl"
+    ids = {json.loads(line)["article"] for line in gold_path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    with zipfile.ZipFile(DAYS / "2015-08-06.zip") as archive:
+        records = json.loads(archive.read(archive.namelist()[0]))
+    picked: dict[str, dict] = {}
+    for record in records:
+        if hashlib.sha1(record["url"].encode("utf-8")).hexdigest()[:16] in ids:
+            picked.setdefault(record["url"], record)  # ingest keeps the first of a re-scraped url
+    slice_file = tmp_path / "slice.json"
+    slice_file.write_text(json.dumps(list(picked.values()), ensure_ascii=False), encoding="utf-8")
+    db = tmp_path / "timex.db"
+    run_rasd("ingest", str(slice_file), "--quiet", db=db, check=True)
+    result = rasd_json("eval", "dates", str(gold_path), db=db)
+    assert result["articles"] == len(ids) == 10
+    _timex_floors(result, FLOORS["snn-2015-08-06-timex"])
