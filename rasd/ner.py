@@ -25,7 +25,7 @@ from . import DATA_DIR
 from .conll import chunks, read_blocks, read_gold, score
 from .normalize import matching_form, strip_marks
 
-__all__ = ["Mention", "Lexicon", "Featurizer", "Tagger", "NerError", "TYPES",
+__all__ = ["Mention", "Lexicon", "Featurizer", "Tagger", "NeuralFeaturizer", "NeuralTagger", "NerError", "TYPES",
            "tokenize", "load_tagger", "tag_tokens", "tag_sentences", "find_mentions", "tag_conll", "evaluate_conll"]
 
 TYPES = ("PER", "ORG", "LOC", "MISC")
@@ -201,28 +201,175 @@ class Featurizer:
 
 
 class Tagger:
-    """A trained CRF and the featurizer it was trained with."""
+    """A trained CRF and the featurizer it was trained with; with `neural`, the two combined.
 
-    def __init__(self, model_path: Path = MODEL_PATH, lexicon: Lexicon | None = None):
+    Combined, a sentence's path is the Viterbi best under the neural tagger's emissions and
+    transitions plus `neural.crf_weight` times the log of the CRF's per-token marginals: the CRF
+    brings its sparse lexical features, the BiLSTM its word vectors and whole-sentence context.
+    """
+
+    def __init__(self, model_path: Path = MODEL_PATH, lexicon: Lexicon | None = None,
+                 neural: "NeuralTagger | None" = None):
         import pycrfsuite
 
         if not Path(model_path).exists():
             raise NerError(f"no NER model at {model_path}; run `make train-ner` to build it")
         self.featurizer = Featurizer(lexicon or Lexicon.load())
+        self.neural = neural
         self._crf = pycrfsuite.Tagger()
         self._crf.open(str(model_path))
+        self._crf_labels = set(self._crf.labels())
+
+    def crf_marginals(self, tokens: list[str], labels: list[str]):
+        """P(label at token) under the CRF, [T, len(labels)], for a non-empty sentence."""
+        import numpy as np
+
+        self._crf.set(self.featurizer.sequence(tokens))
+        marginal = self._crf.marginal
+        out = np.zeros((len(tokens), len(labels)), dtype=np.float32)
+        for k, label in enumerate(labels):
+            if label in self._crf_labels:
+                out[:, k] = [marginal(label, t) for t in range(len(tokens))]
+        return out
 
     def tag(self, tokens: list[str]) -> list[str]:
         """BIO tags (`B-PER`, `I-LOC`, `O`...) for one sentence of tokens."""
         if not tokens:
             return []
-        return self._crf.tag(self.featurizer.sequence(tokens))
+        if self.neural is None:
+            return self._crf.tag(self.featurizer.sequence(tokens))
+        import numpy as np
+
+        neural = self.neural
+        scores = neural.emissions(tokens)
+        if neural.crf_weight:
+            scores = scores + neural.crf_weight * np.log(self.crf_marginals(tokens, neural.labels) + 1e-4)
+        return [neural.labels[i] for i in viterbi(scores, neural.transitions, neural.start, neural.end)]
+
+
+# The neural tagger: a BiLSTM-CRF (char-CNN, SaudiNewsNet word vectors, cluster ids, gazetteer)
+# exported to ONNX; `scripts/train_ner_neural.py` writes these three files.
+NEURAL_PATH = DATA_DIR / "ner_neural.onnx"
+NEURAL_META_PATH = DATA_DIR / "ner_neural.json.gz"
+NEURAL_VECTORS_PATH = DATA_DIR / "ner_neural_vectors.npy"
+GAZ_TAGS = ("PER+", "PER-", "LOC+", "LOC-", "ORG+", "ORG-", "MISC+", "MISC-", "CTRY", "CTRYm")
+CHARS = 16  # characters of a token the char-CNN sees
+
+
+class NeuralFeaturizer:
+    """Turns token sequences into the neural tagger's input arrays; per-token work is cached.
+
+    `meta` holds the vocabularies the model was trained with: `words` (rows of `vectors`, row 0 the
+    unknown word), `chars`, `shapes` and `clitics` (index 0 padding, 1 unknown).
+    """
+
+    def __init__(self, lexicon: Lexicon, meta: dict, vectors):
+        import numpy as np
+
+        self.np = np
+        self.lexicon = lexicon
+        self.vectors = vectors
+        self.words = {w: i for i, w in enumerate(meta["words"])}
+        self.chars = {c: i for i, c in enumerate(meta["chars"])}
+        self.shapes = {c: i for i, c in enumerate(meta["shapes"])}
+        self.clitics = {c: i for i, c in enumerate(meta["clitics"])}
+        self._cache: dict[str, tuple] = {}
+
+    def token_inputs(self, token: str) -> tuple:
+        """(word row, stripped word row, char ids, categorical ids, gazetteer multi-hot) of one token."""
+        found = self._cache.get(token)
+        if found is not None:
+            return found
+        if len(self._cache) > 200_000:
+            self._cache.clear()
+        form = matching_form(token) or token
+        clitics, stripped = self.lexicon.strip_clitics(form)
+        word = self.words.get(form, self.words.get(stripped, 0))
+        chars = [self.chars.get(c, 1) for c in form[:CHARS]]
+        chars += [0] * (CHARS - len(chars))
+        ids, sids = self.lexicon.clusters.get(form), self.lexicon.clusters.get(stripped)
+        cats = (self.shapes.get(_shape(token), 1), self.clitics.get(clitics, 1),
+                ids[1] + 2 if ids else 1, ids[2] + 2 if ids else 1, sids[2] + 2 if sids else 1,
+                min(ids[-1], 24) + 2 if ids and len(ids) > 4 else 1, min(len(form), 12) + 2)
+        gaz = self.lexicon.gazetteer
+        hot = [float(t in gaz.get(form, ())) for t in GAZ_TAGS]
+        hot += [float(t in gaz.get(stripped, ())) if clitics else 0.0 for t in GAZ_TAGS]
+        found = self._cache[token] = (word, self.words.get(stripped, 0), chars, cats, hot)
+        return found
+
+    def arrays(self, tokens: list[str]) -> dict:
+        """The ONNX inputs for one sentence (a batch of one)."""
+        np = self.np
+        rows = [self.token_inputs(t) for t in tokens]
+        return {
+            "words": self.vectors[[r[0] for r in rows]].astype(np.float32)[None],
+            "stripped": self.vectors[[r[1] for r in rows]].astype(np.float32)[None],
+            "chars": np.array([r[2] for r in rows], dtype=np.int64)[None],
+            "cats": np.array([r[3] for r in rows], dtype=np.int64)[None],
+            "gaz": np.array([r[4] for r in rows], dtype=np.float32)[None],
+        }
+
+
+def viterbi(emissions, transitions, start, end) -> list[int]:
+    """Best tag path of a linear-chain CRF: emissions [T, K], transitions [K, K] (from, to)."""
+    import numpy as np
+
+    score = start + emissions[0]
+    back = []
+    for t in range(1, len(emissions)):
+        total = score[:, None] + transitions
+        back.append(total.argmax(0))
+        score = total.max(0) + emissions[t]
+    best = [int((score + end).argmax())]
+    for pointers in reversed(back):
+        best.append(int(pointers[best[-1]]))
+    return best[::-1]
+
+
+class NeuralTagger:
+    """The BiLSTM-CRF tagger: ONNX emissions (onnxruntime, one thread) and a numpy Viterbi."""
+
+    def __init__(self, model_path: Path = NEURAL_PATH, meta_path: Path = NEURAL_META_PATH,
+                 vectors_path: Path = NEURAL_VECTORS_PATH, lexicon: Lexicon | None = None):
+        import numpy as np
+        import onnxruntime
+
+        for path in (model_path, meta_path, vectors_path):
+            if not Path(path).exists():
+                raise NerError(f"no neural NER file at {path}; run `make train-ner` to build it")
+        meta = read_json_gz(meta_path)
+        try:
+            vectors = np.load(vectors_path)
+        except (OSError, ValueError) as err:
+            raise NerError(f"cannot read NER data {vectors_path}: {err}") from None
+        self.labels = meta["labels"]
+        self.transitions = np.array(meta["transitions"], dtype=np.float32)
+        self.start = np.array(meta["start"], dtype=np.float32)
+        self.end = np.array(meta["end"], dtype=np.float32)
+        self.crf_weight = float(meta.get("crf_weight", 0.0))
+        self.featurizer = NeuralFeaturizer(lexicon or Lexicon.load(), meta, vectors)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+
+    def emissions(self, tokens: list[str]):
+        """Per-token tag scores [T, K] before the transitions."""
+        return self._session.run(None, self.featurizer.arrays(tokens))[0][0]
+
+    def tag(self, tokens: list[str]) -> list[str]:
+        """BIO tags for one sentence of tokens."""
+        if not tokens:
+            return []
+        path = viterbi(self.emissions(tokens), self.transitions, self.start, self.end)
+        return [self.labels[i] for i in path]
 
 
 @lru_cache(maxsize=1)
 def load_tagger() -> Tagger:
-    """The shipped tagger, loaded once per process."""
-    return Tagger()
+    """The shipped tagger (the CRF, combined with the neural tagger when that ships), loaded once per process."""
+    lexicon = Lexicon.load()
+    neural = NeuralTagger(lexicon=lexicon) if NEURAL_META_PATH.exists() else None
+    return Tagger(lexicon=lexicon, neural=neural)
 
 
 def tag_tokens(tokens: list[str]) -> list[str]:

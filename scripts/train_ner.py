@@ -16,6 +16,7 @@ import argparse
 import gettext
 import gzip
 import json
+import shutil
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -114,6 +115,7 @@ def main() -> None:
     parser.add_argument("--grid", action="store_true", help="Tune c1/c2 on the dev split first.")
     parser.add_argument("--no-final", action="store_true", help="Only score on dev; do not write the shipped model.")
     parser.add_argument("--report", type=Path, default=Path("eval/ner-dev-report.json"))
+    parser.add_argument("--dev-model", type=Path, help="Also keep the model trained without dev here.")
     args = parser.parse_args()
 
     with args.train.open(encoding="utf-8") as lines:
@@ -134,7 +136,9 @@ def main() -> None:
             learned = train(fit, clusters, countries, model, c1, c2, args.iterations)
             results[(c1, c2)] = evaluate(model, learned, dev)
             show(f"dev c1={c1} c2={c2} ({time.time() - started:.0f}s)", results[(c1, c2)])
-    c1, c2 = max(results, key=lambda k: results[k]["micro"]["f1"])
+        c1, c2 = max(results, key=lambda k: results[k]["micro"]["f1"])
+        if args.dev_model:
+            shutil.copyfile(Path(tmp) / f"dev-{c1}-{c2}.crfsuite", args.dev_model)
     best = results[(c1, c2)]
     report = {
         "what": "entity micro F1 (exact span, conlleval) on the last 10% of ANERcorp train's sentences, "

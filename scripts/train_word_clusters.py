@@ -51,12 +51,16 @@ def main() -> None:
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--dim", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--save-vectors", type=Path, help="Also keep the word2vec vectors here (gensim "
+                        "KeyedVectors) for scripts/train_ner_neural.py.")
     args = parser.parse_args()
     started = time.time()
     corpus = list(sentences(args.data))
     print(f"{len(corpus)} paragraphs, {sum(map(len, corpus))} tokens ({time.time() - started:.0f}s)")
     model = Word2Vec(corpus, vector_size=args.dim, window=5, min_count=args.min_count, sg=1, negative=5,
                      epochs=args.epochs, workers=1, seed=13)
+    if args.save_vectors:
+        model.wv.save(str(args.save_vectors))
     words = model.wv.index_to_key
     vectors = model.wv.vectors / np.linalg.norm(model.wv.vectors, axis=1, keepdims=True)
     print(f"word2vec: {len(words)} words ({time.time() - started:.0f}s)")
