@@ -98,10 +98,13 @@ def test_search_filters_source_dates_story(store):
     by_source = search(store, "الخليج", source="almadina")
     assert by_source["results"] and {h["source"] for h in by_source["results"]} == {"almadina"}
     assert search(store, "الخليج", source="no-such-outlet")["total"] == 0
-    dated = search(store, "التحالف", since="2021-01-01", until="2021-12-31")
-    assert _ids(dated) == ["001"]  # the other seeds are undated, the SaudiNewsNet items are from 2015
-    assert {h["published"][:10] for h in search(store, "التحالف", until="2021-11-03")["results"]} == {"2015-08-10"}
-    assert search(store, "التحالف", since="2021-11-05")["total"] == 0
+    dated = search(store, "التحالف", since="2021-01-01", until="2021-12-31")["results"]
+    assert "001" in _ids({"results": dated})  # dated 4 Nov 2021 by its byline
+    assert dated and all("2021-01-01" <= h["published"][:10] <= "2021-12-31" for h in dated)
+    early = search(store, "التحالف", until="2015-08-10")["results"]
+    assert early and {h["published"][:10] for h in early} == {"2015-08-10"}  # SaudiNewsNet only
+    late = search(store, "التحالف", since="2021-11-05")["results"]
+    assert all(h["published"] >= "2021-11-05" for h in late) and "001" not in _ids({"results": late})
     story = search(store, "برنين")["results"][0]["story_id"]
     in_story = search(store, "التحالف", story=story)
     assert in_story["results"] and {h["story_id"] for h in in_story["results"]} == {story}
