@@ -575,6 +575,138 @@ def eval_dates(store, gold, as_json):
     _emit(result, as_json, "\n".join(rows))
 
 
+# -- quotations and reported numbers (rasd/quotes.py, rasd/numbers.py) ---------------------------
+
+def _read_articles(paths) -> list:
+    """Articles from files, directories and archives, as `rasd ingest` reads them; rejections go to stderr."""
+    from .article import Rejection
+    from .ingest import read_paths
+
+    articles = []
+    for item in read_paths(paths):
+        if isinstance(item, Rejection):
+            click.echo(f"  skipped {item.path}: {item.reason}", err=True)
+        else:
+            articles.append(item)
+    if not articles:
+        raise click.ClickException(f"no readable article in {', '.join(map(str, paths))}; see the reasons above")
+    return articles
+
+
+def _gold_texts(gold_ids: set[str], store_path: str, paths) -> dict[str, str]:
+    """Display texts of the gold's articles: from PATHS when given, else from the --db store."""
+    if paths:
+        texts = {a.id: a.text for a in _read_articles(paths) if a.id in gold_ids}
+        where = ", ".join(map(str, paths))
+    else:
+        store = open_store(store_path)
+        try:
+            texts = {i: row[0] for i in gold_ids
+                     if (row := store.db.execute("SELECT text FROM articles WHERE id = ?", (i,)).fetchone())}
+        finally:
+            store.close()
+        where = store_path
+    missing = sorted(gold_ids - set(texts))
+    if missing:
+        raise click.ClickException(f"{len(missing)} gold article(s) not in {where} ({', '.join(missing[:3])}); "
+                                   "ingest them or pass --articles PATH")
+    return texts
+
+
+def _score_gold(gold: str, db_path: str, paths, fields: tuple[str, ...], find, score) -> dict:
+    """Read GOLD.jsonl, run `find` on the display text of each gold article, and `score` the result."""
+    from .quotes import QuotesError, load_gold
+
+    try:
+        rows = load_gold(gold, fields)
+    except QuotesError as err:
+        raise click.ClickException(str(err)) from None
+    texts = _gold_texts({r["article"] for r in rows}, db_path, paths)
+    return score(rows, {a: find(t) for a, t in texts.items()})
+
+
+articles_option = click.option("--articles", "article_paths", multiple=True, type=click.Path(exists=True),
+                               help="Read the gold's articles from these files/directories instead of --db.")
+
+
+@cli.command(name="quotes")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@json_option
+def quotes_cmd(paths, as_json):
+    """Quotations in article FILES (as `rasd ingest` reads them), grouped by speaker across the files."""
+    from .quotes import find_quotes, group_quotes
+
+    articles = _read_articles(paths)
+    items = [(a.id, q) for a in articles for q in find_quotes(a.text)]
+    groups = group_quotes(items)
+    lines = []
+    for g in groups:
+        lines.append(f"{g['speaker'] or '(unknown speaker)'} [{g['speaker_type'] or '-'}]: {len(g['quotes'])}")
+        lines += [f"  {q['article_id']} {q['cue']} {'«' if q['direct'] else '('}{q['text'][:140]}{'»' if q['direct'] else ')'}"
+                  for q in g["quotes"]]
+    _emit({"articles": [a.id for a in articles], "speakers": groups}, as_json, "\n".join(lines) or "No quotations.")
+
+
+@cli.command(name="numbers")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@json_option
+def numbers_cmd(paths, as_json):
+    """Reported quantities in article FILES, aligned across them: agreed, conflicting or single."""
+    from .numbers import compare_numbers, find_numbers
+
+    articles = _read_articles(paths)
+    rows = compare_numbers([(a.id, a.source, q) for a in articles for q in find_numbers(a.text)])
+    lines = [f"{'status':<12} {'value':>14} {'unit':<8} {'counts':<24} sources"]
+    for r in rows:
+        lines.append(f"{r['status']:<12} {r['value']:>14,} {r['unit'] or '':<8} {r['counts'][:24]:<24} "
+                     f"{len(r['sources'])}: {', '.join(r['article_ids'][:4])}")
+        if r["status"] == "conflicting":
+            lines += [f"{'':<12} {v['value']:>14,}  {v['text']}  ({', '.join(v['article_ids'][:4])})" for v in r["values"]]
+    _emit({"articles": [a.id for a in articles], "numbers": rows}, as_json, "\n".join(lines))
+
+
+@eval_group.command(name="quotes")
+@click.argument("gold", type=click.Path(exists=True, dir_okay=False))
+@db_option()
+@articles_option
+@json_option
+def eval_quotes(gold, db_path, article_paths, as_json):
+    """Quotation span P/R/F1 (overlap of half the shorter span) and speaker accuracy against GOLD.jsonl.
+
+    Each line: {"article", "start", "end", "text", "direct", "speaker"}, offsets into the display text.
+    """
+    from .quotes import find_quotes, score_quotes
+
+    result = _score_gold(gold, db_path, article_paths, ("article", "start", "end", "text", "direct", "speaker"),
+                         find_quotes, score_quotes)
+    lines = [f"{result['gold']} gold quotations, {result['predicted']} found, {result['matched']} matched",
+             f"P {result['precision']:.4f}  R {result['recall']:.4f}  F1 {result['f1']:.4f}  "
+             f"speaker accuracy {result['speaker_accuracy']:.4f}  direct/indirect {result['direct_accuracy']:.4f}"]
+    lines += [f"  missed: {m['article']} {m['speaker']}: {m['text']!r}" for m in result["missed"][:20]]
+    lines += [f"  extra:  {m['article']} {m['speaker']}: {m['text']!r}" for m in result["spurious"][:20]]
+    _emit(result, as_json, "\n".join(lines))
+
+
+@eval_group.command(name="numbers")
+@click.argument("gold", type=click.Path(exists=True, dir_okay=False))
+@db_option()
+@articles_option
+@json_option
+def eval_numbers(gold, db_path, article_paths, as_json):
+    """Reported-number P/R/F1 against GOLD.jsonl (same article, same value, same counted thing).
+
+    Each line: {"article", "text", "value", "counts"}.
+    """
+    from .numbers import find_numbers, score_numbers
+
+    result = _score_gold(gold, db_path, article_paths, ("article", "text", "value", "counts"), find_numbers, score_numbers)
+    lines = [f"{result['gold']} gold quantities, {result['predicted']} found, {result['matched']} matched",
+             f"P {result['precision']:.4f}  R {result['recall']:.4f}  F1 {result['f1']:.4f}"]
+    lines += [f"  missed: {m['article']} {m['text']!r}" for m in result["missed"][:20]]
+    lines += [f"  extra:  {m['article']} {m['text']!r}" for m in result["spurious"][:20]]
+    _emit(result, as_json, "\n".join(lines))
+
+
 def main() -> None:
     cli()
 

@@ -24,13 +24,15 @@ from functools import lru_cache
 from . import DATA_DIR
 from .normalize import matching_form
 
-__all__ = ["Quantity", "NumbersError", "find_numbers", "compare_numbers", "parse_number_words", "count_key"]
+__all__ = ["Quantity", "NumbersError", "find_numbers", "compare_numbers", "parse_number_words", "count_key",
+           "score_numbers"]
 
 _MARK = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
 _TOKEN = re.compile(rf"(?P<num>\d+(?:[.,\u066b\u066c]\d+)*)|(?P<word>(?:[^\W\d_]|[{_MARK}])+)|(?P<punct>\S)")
 _CLITIC = re.compile(r"^(?:و|ف|ب|ل|ك|وب|ول|فب|فل|وك)(?=..)")
 _ADJECTIVE_END = ("ي", "يه", "يين", "يون", "يا", "يتين", "يتان")
 
+_fold = lru_cache(maxsize=200_000)(matching_form)  # the same words recur in every article
 
 class NumbersError(ValueError):
     """Input to the numbers stage that cannot be used (named in the message)."""
@@ -94,7 +96,7 @@ def _tokens(text: str) -> list[_Tok]:
     last = 0
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
-        form = matching_form(m.group()) if kind != "punct" else m.group()
+        form = _fold(m.group()) if kind != "punct" else m.group()
         bare = _CLITIC.sub("", form) if kind == "word" else form
         out.append(_Tok(m.group(), m.start(), m.end(), kind, form, bare, text[last:m.start()]))
         last = m.end()
@@ -469,3 +471,35 @@ def _row(key, by_value: dict, values: list[dict], status: str | None) -> dict:
     return {"value": first["value"], "counts": quantity.counts, "unit": quantity.unit,
             "key": key[0] + (f"|{key[1]}" if key[1] else ""), "article_ids": sorted({e[0] for e in entries}),
             "sources": sources, "status": status, "values": values}
+
+
+# -- evaluation against hand-labelled gold ------------------------------------------------------
+
+def _same_count(predicted: Quantity, counts: str) -> bool:
+    """A predicted quantity counts the gold noun when their keys' heads agree (`جندي` ~ `عسكري` ~ troops)."""
+    gold_base = count_key(counts.split()[0]) if counts.strip() else ""
+    return _base_and_qualifier(predicted.key)[0].split(":")[-1] == gold_base or matching_form(predicted.counts) == matching_form(counts)
+
+
+def score_numbers(gold: list[dict], predicted: dict[str, list[Quantity]]) -> dict:
+    """P/R/F1 of quantities: a match is the same article, the same value and the same counted thing.
+
+    `gold` rows are `{"article", "text", "value", "counts"}`; only the articles named in the gold are scored.
+    """
+    articles = {row["article"] for row in gold}
+    preds = [(a, q) for a in articles for q in predicted.get(a, [])]
+    used: set[int] = set()
+    misses = []
+    for row in gold:
+        hit = next((i for i, (a, q) in enumerate(preds) if i not in used and a == row["article"]
+                    and abs(q.value - float(row["value"])) < 1e-6 and _same_count(q, row.get("counts") or "")), None)
+        if hit is None:
+            misses.append(row)
+        else:
+            used.add(hit)
+    matched = len(used)
+    p = matched / len(preds) if preds else 0.0
+    r = matched / len(gold) if gold else 0.0
+    return {"gold": len(gold), "predicted": len(preds), "matched": matched, "precision": round(p, 4),
+            "recall": round(r, 4), "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0, "missed": misses,
+            "spurious": [{"article": a, **q.to_json()} for i, (a, q) in enumerate(preds) if i not in used]}

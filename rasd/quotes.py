@@ -32,7 +32,8 @@ from . import DATA_DIR
 from .features import skeleton
 from .normalize import matching_form
 
-__all__ = ["Quote", "QuotesError", "find_quotes", "group_quotes", "speaker_key", "quote_spans"]
+__all__ = ["Quote", "QuotesError", "find_quotes", "group_quotes", "speaker_key", "quote_spans", "same_speaker",
+           "score_quotes", "load_gold"]
 
 _MARK = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
 _TOKEN = re.compile(rf"(?:[^\W_]|[{_MARK}])+|\S")
@@ -40,7 +41,9 @@ QUOTE_CHARS = frozenset('"“”«»„‟″')
 _OPEN_BEFORE = frozenset(" \t(:،,;[—-–/")
 _SENTENCE_PUNCT = frozenset(".!?؟…")
 _MIN_SPEECH_WORDS = 3
+_SIGNATURE = re.compile(r"^(?P<dash>[—–-]{1,2})[ \t]*(?P<name>[^\n(@]{2,60}?)[ \t]*\(@\w+\)", re.MULTILINE)
 
+_fold = lru_cache(maxsize=200_000)(matching_form)  # the same words recur in every article
 
 class QuotesError(ValueError):
     """Input to the quotes stage that cannot be used (named in the message)."""
@@ -182,7 +185,7 @@ class _Doc:
     def __init__(self, text: str, mentions: list):
         self.text = text
         self.lex = _lexicon()
-        self.toks = [_Tok(m.group(), m.start(), m.end(), matching_form(m.group()) or m.group(),
+        self.toks = [_Tok(m.group(), m.start(), m.end(), _fold(m.group()) or m.group(),
                           m.group()[0].isalnum() or m.group()[0] in _MARK)
                      for m in _TOKEN.finditer(text)]
         self.starts = [t.start for t in self.toks]
@@ -559,7 +562,30 @@ class _Doc:
                 self.last_statement = speaker
                 return
 
+    def embedded_posts(self) -> None:
+        """A post quoted as its own paragraph and signed on the next line: `— قاسم الاعرجي (@qassimalaraji) …`."""
+        for m in _SIGNATURE.finditer(self.text):
+            prev_end = m.start() - 1
+            while prev_end > 0 and self.text[prev_end - 1] in " \t\n":
+                prev_end -= 1
+            prev_start = self.text.rfind("\n", 0, prev_end) + 1
+            a, b = prev_start, prev_end
+            while a < b and self.text[a] in " \t" + "".join(QUOTE_CHARS):
+                a += 1
+            while b > a and self.text[b - 1] in " \t" + "".join(QUOTE_CHARS):
+                b -= 1
+            if self._words(a, b) < _MIN_SPEECH_WORDS:
+                continue
+            name_start, name_end = m.start("name"), m.end("name")
+            name = self.full_name(self.text[name_start:name_end], len(self.text))
+            k = self._index(name_start)
+            kind = "PER" if k is None or k not in self.mention_at or self.mention_at[k].type == "PER" else self.mention_at[k].type
+            speaker = _Speaker(name, name_start, name_end, kind)
+            self.quotes.append(Quote(a, b, self.text[a:b], True, m.group("dash"), m.start("dash"),
+                                     speaker.name, speaker.start, speaker.end, speaker.type))
+
     def read(self) -> list[Quote]:
+        self.embedded_posts()
         for c, tok in enumerate(self.toks):
             if self._inside_long(tok.start):
                 continue
@@ -730,3 +756,90 @@ def group_quotes(items: list[tuple[str, Quote]], key=None) -> list[dict]:
                     "quotes": [{"article_id": a, "text": q.text, "cue": q.cue, "direct": q.direct,
                                 "start": q.start, "end": q.end} for a, q in members]})
     return sorted(out, key=lambda g: (g["speaker"] is None, -len(g["quotes"]), g["speaker"] or ""))
+
+
+# -- evaluation against hand-labelled gold ------------------------------------------------------
+
+def same_speaker(predicted: str | None, gold: str | None) -> bool:
+    """Whether two speaker names denote the same speaker: one surname skeleton, or one name the start of the other."""
+    if not predicted or not gold:
+        return predicted == gold
+    if name_skeleton(predicted) == name_skeleton(gold):
+        return True
+    generic = {re.sub(r"^ال", "", w) for w in _lexicon()["org_generic"]}
+
+    def words(name: str) -> list[str]:
+        out = [re.sub(r"^ال(?=..)", "", w) for w in matching_form(name).replace('"', " ").split()]
+        while len(out) > 1 and out[0] in generic:
+            out = out[1:]
+        return out
+    a, b = words(predicted), words(gold)
+    shorter, longer = sorted((a, b), key=len)
+    return longer[:len(shorter)] == shorter
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> float:
+    inter = min(a[1], b[1]) - max(a[0], b[0])
+    return max(0, inter) / max(1, min(a[1] - a[0], b[1] - b[0]))
+
+
+def score_quotes(gold: list[dict], predicted: dict[str, list[Quote]]) -> dict:
+    """Span P/R/F1 (a match overlaps half of the shorter span), and speaker/direct accuracy on the matches.
+
+    `gold` rows are `{"article", "start", "end", "text", "direct", "speaker"}`; only the articles named
+    in the gold are scored.
+    """
+    articles = {row["article"] for row in gold}
+    preds = [(a, q) for a in articles for q in predicted.get(a, [])]
+    used: set[int] = set()
+    matched, speakers, directs = 0, 0, 0
+    misses = []
+    for row in gold:
+        best, best_i = 0.0, None
+        for i, (a, q) in enumerate(preds):
+            if a == row["article"] and i not in used:
+                score = _overlap((q.start, q.end), (row["start"], row["end"]))
+                if score > best:
+                    best, best_i = score, i
+        if best_i is None or best < 0.5:
+            misses.append({"article": row["article"], "text": row["text"][:80], "speaker": row["speaker"]})
+            continue
+        used.add(best_i)
+        q = preds[best_i][1]
+        matched += 1
+        speakers += same_speaker(q.speaker, row.get("speaker"))
+        directs += q.direct == bool(row.get("direct"))
+    p = matched / len(preds) if preds else 0.0
+    r = matched / len(gold) if gold else 0.0
+    return {"gold": len(gold), "predicted": len(preds), "matched": matched, "precision": round(p, 4),
+            "recall": round(r, 4), "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+            "speaker_accuracy": round(speakers / matched, 4) if matched else 0.0,
+            "direct_accuracy": round(directs / matched, 4) if matched else 0.0,
+            "missed": misses,
+            "spurious": [{"article": a, "text": q.text[:80], "speaker": q.speaker}
+                         for i, (a, q) in enumerate(preds) if i not in used]}
+
+
+def load_gold(path, fields: tuple[str, ...] = ("article", "start", "end", "text", "direct", "speaker")) -> list[dict]:
+    """Rows of a gold JSONL file; raises QuotesError naming the line that is malformed."""
+    from pathlib import Path
+
+    rows = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise QuotesError(f"cannot read gold file {path}: {err}") from None
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise QuotesError(f"{path}:{lineno}: malformed JSON ({err.msg})") from None
+        missing = [f for f in fields if f not in row] if isinstance(row, dict) else list(fields)
+        if missing:
+            raise QuotesError(f"{path}:{lineno}: gold row lacks {', '.join(missing)}")
+        rows.append(row)
+    if not rows:
+        raise QuotesError(f"{path}: no gold rows")
+    return rows

@@ -105,3 +105,13 @@ def test_eval_gate_timex_saudinewsnet_floor(tmp_path):
     result = rasd_json("eval", "dates", str(gold_path), db=db)
     assert result["articles"] == len(ids) == 10
     _timex_floors(result, FLOORS["snn-2015-08-06-timex"])
+
+
+@pytest.mark.parametrize("kind", ["quotes", "numbers"])
+def test_eval_gate_seeds_quotes_numbers_floor(kind):
+    """Quotations (span F1, speaker and direct/indirect accuracy) and numbers on the hand-checked seeds gold."""
+    from rasd import DEMO_DIR
+
+    result = rasd_json("eval", kind, str(EVAL / "gold" / f"seeds-{kind}.jsonl"), "--articles", str(DEMO_DIR))
+    for metric, floor in FLOORS[f"seeds-{kind}"].items():
+        assert result[metric] >= floor, (metric, result[metric], result["missed"], result["spurious"])
