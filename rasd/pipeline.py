@@ -15,7 +15,10 @@ from .article import Article, Rejection
 from .cluster import StoryEngine
 from .entities import EntityResolver, annotate_mentions
 from .normalize import matching_form
+from .numbers import find_numbers
+from .quotes import find_quotes
 from .store import Store
+from .timex import article_base, find_times
 
 __all__ = ["IngestSummary", "Pipeline"]
 
@@ -37,6 +40,31 @@ def story_title(article: Article) -> str:
         return article.title.strip()
     first = article.text.strip().split("\n", 1)[0]
     return first[:120] + ("…" if len(first) > 120 else "")
+
+
+def date_undated(article: Article) -> str | None:
+    """Give an undated article the publication date its content implies, marked as an estimate.
+
+    Returns the estimate's reason (stored with the article's annotations), or None when the article
+    has a date or its text names no full date to estimate from.
+    """
+    if article.published:
+        return None
+    estimate, reason = article_base(article.text, article.title)
+    if estimate is None:
+        return None
+    article.published, article.date_source = estimate, "estimated"
+    return reason
+
+
+def annotate(article: Article, mentions: list) -> dict[str, list[dict]]:
+    """The per-article annotations kept with the article: time expressions (valued against its date),
+    quotes with speakers (resolved through its entity mentions) and reported numbers (dates excluded)."""
+    times = find_times(article.text, article.published)
+    quotes = find_quotes(article.text, mentions)
+    numbers = find_numbers(article.text, exclude=[(t.start, t.end) for t in times])
+    return {"times": [t.to_json() for t in times], "quotes": [q.to_json() for q in quotes],
+            "numbers": [n.to_json() for n in numbers]}
 
 
 class Pipeline:
@@ -62,10 +90,14 @@ class Pipeline:
             existing = self.store.find_duplicate(article.id, article.url, content_hash)
         if existing:
             return "duplicate"
+        estimated = date_undated(article)
         feats, sig = self.engine.features(article.title, article.text, article.published)
         stored = feats.to_json() | ({"m": sig} if sig else {})
         mentions = annotate_mentions(article.text)
         article.annotations["mentions"] = mentions
+        annotations = annotate(article, mentions)
+        if estimated:
+            annotations["date_estimate"] = [{"value": article.published, "reason": estimated}]
         with self.store.transaction():
             rowid = self.store.insert_article(article, content_hash, match_title, match_body, run_id, stored)
             decision = self.engine.decide(feats, sig)
@@ -79,6 +111,7 @@ class Pipeline:
                 thread_id = self.store.thread_of(story_id)
             self.store.assign(rowid, story_id, round(decision.score, 4), decision.reason, decision.copy_of)
             entities = self.entities.write(self.store, rowid, story_id, mentions)
+            self.store.add_annotations(rowid, annotations)
             self.store.refresh_story(story_id)
         self.engine.register(rowid, article.id, story_id, thread_id, feats, sig, decision.copy_of)
         self.entities.commit(entities)

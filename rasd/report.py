@@ -5,7 +5,12 @@ rendered from the dict only, so the two can never disagree.
 """
 from __future__ import annotations
 
+from .normalize import matching_form
+from .numbers import Quantity, compare_numbers
+from .quotes import Quote, group_quotes, speaker_key
 from .store import Store
+from .summarize import SummarizeError, summarize
+from .timeline import build_timeline
 
 __all__ = ["story_report", "thread_report", "render_story", "render_thread", "render_stories"]
 
@@ -23,6 +28,70 @@ def _article_entry(row: dict) -> dict:
     }
 
 
+def _speaker_entity(spans: list[tuple[int, int, int, str]], quote: dict) -> tuple[int, str] | None:
+    """The entity whose mention the quote's speaker was resolved through (same offsets, or overlapping)."""
+    start, end = quote.get("speaker_start"), quote.get("speaker_end")
+    if start is None or end is None:
+        return None
+    best = None
+    for m_start, m_end, entity_id, name in spans:
+        overlap = min(end, m_end) - max(start, m_start)
+        if overlap > 0 and (best is None or overlap > best[0]):
+            best = (overlap, entity_id, name)
+    return (best[1], best[2]) if best else None
+
+
+def analysis(store: Store, rows: list[dict], sentences: int = 5) -> dict:
+    """Summary, timeline, quotes and numbers of stored articles (one story, or a whole thread).
+
+    Built at read time from the per-article annotations stored at ingest. Copies are cited by the
+    summary but give no quotes, numbers or events of their own: a reprint is not a second source.
+    """
+    rowids = [row["rowid"] for row in rows]
+    notes = store.annotations(rowids)
+    spans = store.entity_spans(rowids)
+    docs = [{"id": r["id"], "title": r["title"], "text": r["text"], "source": r["source"],
+             "published": r["published"], "copy_of": r["copy_of"]} for r in rows]
+    try:
+        summary = summarize(docs, sentences=sentences)
+    except SummarizeError:
+        summary = None
+    originals = [r for r in rows if not r["copy_of"]]
+    timeline = build_timeline([d for d in docs if not d["copy_of"]],
+                              {r["id"]: notes[r["rowid"]]["times"] for r in originals if "times" in notes[r["rowid"]]})
+    quotes, said = [], []
+    for row in originals:
+        for item in notes[row["rowid"]].get("quotes", []):
+            entity = _speaker_entity(spans[row["rowid"]], item)
+            quote = Quote(**item)
+            said.append((row["id"], quote, entity))
+            quotes.append({"speaker": entity[1] if entity else quote.speaker, "entity": entity[0] if entity else None,
+                           "cue": quote.cue, "text": quote.text, "direct": quote.direct,
+                           "article_id": row["id"], "start": quote.start, "end": quote.end})
+    entity_of = {id(q): e for _, q, e in said}
+    entity_at = {(a, q.start): e for a, q, e in said}
+    by_speaker = group_quotes([(a, q) for a, q, _ in said],
+                              key=lambda q: f"entity:{entity_of[id(q)][0]}" if entity_of[id(q)] else speaker_key(q))
+    merged: dict[str, dict] = {}
+    for group in by_speaker:
+        entity = entity_at.get((group["quotes"][0]["article_id"], group["quotes"][0]["start"]))
+        group["entity"] = entity[0] if entity else None
+        if entity:
+            group["speaker"] = entity[1]
+        # a speaker found through an entity in one article and by name alone in another is one speaker
+        name = matching_form(group["speaker"]) if group["speaker"] else None
+        if name in merged:
+            merged[name]["quotes"] += group["quotes"]
+            merged[name]["entity"] = merged[name]["entity"] or group["entity"]
+        else:
+            merged[name or f"-{len(merged)}"] = group
+    by_speaker = sorted(merged.values(), key=lambda g: (g["speaker"] is None, -len(g["quotes"])))
+    numbers = compare_numbers([(r["id"], r["source"], Quantity(**n))
+                               for r in originals for n in notes[r["rowid"]].get("numbers", [])])
+    return {"summary": summary, "timeline": timeline, "quotes": quotes, "quotes_by_speaker": by_speaker,
+            "numbers": numbers}
+
+
 def story_report(store: Store, story_id: int) -> dict | None:
     """Everything rasd knows about one story, or None when there is no such story."""
     story = store.story(story_id)
@@ -36,7 +105,7 @@ def story_report(store: Store, story_id: int) -> dict | None:
         "first_seen": story["first_seen"], "last_seen": story["last_seen"],
         "thread_link": story["thread_reason"], "articles": articles,
         "entities": store.story_entities(story_id),
-    }
+    } | analysis(store, story["articles"])
 
 
 def thread_report(store: Store, thread_id: int) -> dict | None:
@@ -50,14 +119,49 @@ def thread_report(store: Store, thread_id: int) -> dict | None:
         "sources": sorted({src for r in reports for src in r["sources"]}),
         "first_seen": min((r["first_seen"] for r in reports if r["first_seen"]), default=None),
         "last_seen": max((r["last_seen"] for r in reports if r["last_seen"]), default=None),
-    }
+    } | analysis(store, [row for r in reports for row in store.story_articles(r["id"])])
 
 
 def _date(value: str | None) -> str:
     return value.replace("T", " ")[:16] if value else "date unknown"
 
 
-def render_story(report: dict, indent: str = "") -> str:
+def _cite(ids: list[str]) -> str:
+    return "[" + ", ".join(ids) + "]"
+
+
+def render_analysis(report: dict, indent: str = "") -> list[str]:
+    """Summary, timeline, quotes by speaker and the numbers table, as text lines."""
+    lines = []
+    summary = report.get("summary")
+    if summary:
+        lines.append(f"{indent}  Summary — {summary['headline']}")
+        lines += [f"{indent}    {i}. {s['text']} {_cite(s['article_ids'])}" for i, s in enumerate(summary["sentences"], 1)]
+    if report.get("timeline"):
+        lines.append(f"{indent}  Timeline")
+        for event in report["timeline"]:
+            mark = " (estimated date)" if event.get("estimated") else ""
+            lines.append(f"{indent}    {event['date']:<10} {event['text']} {_cite(event['article_ids'])}{mark}")
+    if report.get("quotes_by_speaker"):
+        lines.append(f"{indent}  Who said what")
+        for group in report["quotes_by_speaker"]:
+            lines.append(f"{indent}    {group['speaker'] or 'speaker unknown'}:")
+            for q in group["quotes"]:
+                text = q["text"] if len(q["text"]) <= 200 else q["text"][:200] + "…"
+                lines.append(f"{indent}      {'«' + text + '»' if q['direct'] else text} ({q['cue']}) [{q['article_id']}]")
+    if report.get("numbers"):
+        lines.append(f"{indent}  Numbers")
+        for row in report["numbers"]:
+            if row["status"] == "conflicting":
+                told = "; ".join(f"{v['value']:,} {_cite(v['article_ids'])}" for v in row["values"])
+                lines.append(f"{indent}    conflicting  {row['counts']}: {told}")
+            else:
+                lines.append(f"{indent}    {row['status']:<12} {row['value']:,} {row['counts']}"
+                             f"{' ' + row['unit'] if row['unit'] else ''} {_cite(row['article_ids'])}")
+    return lines
+
+
+def render_story(report: dict, indent: str = "", analysis: bool = True) -> str:
     lines = [
         f"{indent}Story {report['id']} (thread {report['thread']}): {report['title']}",
         f"{indent}  {report['size']} article(s)"
@@ -71,6 +175,9 @@ def render_story(report: dict, indent: str = "") -> str:
             f"{e['name']} ({e['type']}, {e['mentions']}"
             + (f", {e['roles'][0]}" if e["roles"] else f", {e['titles'][0]}" if e["titles"] else "") + ")"
             for e in named))
+    if analysis:
+        lines += render_analysis(report, indent)
+    lines.append(f"{indent}  Articles")
     for art in report["articles"]:
         outlet = art["source"] or "outlet unknown"
         mark = f" [copy of {art['copy_of']}]" if art["copy_of"] else ""
@@ -86,7 +193,8 @@ def render_story(report: dict, indent: str = "") -> str:
 def render_thread(report: dict) -> str:
     head = (f"Thread {report['thread']}: {len(report['stories'])} stories, {report['size']} articles, "
             f"{_date(report['first_seen'])} → {_date(report['last_seen'])}")
-    return "\n\n".join([head] + [render_story(story, "  ") for story in report["stories"]])
+    return "\n\n".join(["\n".join([head, *render_analysis(report)])]
+                       + [render_story(story, "  ", analysis=False) for story in report["stories"]])
 
 
 def render_stories(stories: list[dict]) -> str:

@@ -309,6 +309,18 @@ class Store:
                 out[row[0]][row[1]] = json.loads(row[2])
         return out
 
+    def entity_spans(self, rowids: list[int]) -> dict[int, list[tuple[int, int, int, str]]]:
+        """{article rowid: [(start, end, entity id, entity name), ...]}: where each article names an entity."""
+        out: dict[int, list[tuple[int, int, int, str]]] = {rowid: [] for rowid in rowids}
+        for start in range(0, len(rowids), 500):
+            chunk = rowids[start:start + 500]
+            rows = self.db.execute(
+                "SELECT m.article_rowid, m.start, m.end, e.id, e.name FROM mentions m JOIN entities e"
+                f" ON e.id = m.entity_id WHERE m.article_rowid IN ({','.join('?' * len(chunk))})", chunk)
+            for row in rows:
+                out[row[0]].append((row[1], row[2], row[3], row[4]))
+        return out
+
     def thread_of(self, story_id: int) -> int | None:
         row = self.db.execute("SELECT thread_id FROM stories WHERE id = ?", (story_id,)).fetchone()
         return row[0] if row else None
