@@ -164,13 +164,32 @@ def _page_links(request: Request, meta: dict) -> dict:
             "first": offset + 1 if total else 0, "last": min(offset + limit, total), "total": total}
 
 
+def quote_groups(report: dict) -> list[dict]:
+    """Quotes by speaker: the report's `quotes_by_speaker`, its `quotes` when already grouped, else grouped here.
+
+    The brief's contract is `quotes: [{speaker, quotes: [...]}]`; reports that list quotes flat (each with
+    its own `speaker` and `entity`) are grouped in order of first appearance, unknown speakers last.
+    """
+    if report.get("quotes_by_speaker"):
+        return report["quotes_by_speaker"]
+    items = report.get("quotes") or []
+    if all(isinstance(q, dict) and "quotes" in q for q in items):
+        return items
+    groups: dict[tuple, dict] = {}
+    for quote in items:
+        key = (quote.get("entity"), quote.get("speaker")) if quote.get("entity") is None else (quote["entity"],)
+        group = groups.setdefault(key, {"speaker": quote.get("speaker"), "entity": quote.get("entity"), "quotes": []})
+        group["quotes"].append(quote)
+    return sorted(groups.values(), key=lambda g: g["speaker"] is None)
+
+
 def story_view(report: dict) -> dict:
     """What the story page needs beyond the report: article numbers for citations, chart positions."""
     numbers = {a["id"]: i + 1 for i, a in enumerate(report.get("articles", []))}
     entities: dict[str, list[dict]] = {}
     for entity in report.get("entities") or []:
         entities.setdefault(entity.get("type") or "MISC", []).append(entity)
-    return {"cite": numbers, "chart": timeline_chart(report["timeline"]) if report.get("timeline") else None,
+    return {"cite": numbers, "quote_groups": quote_groups(report), "chart": timeline_chart(report["timeline"]) if report.get("timeline") else None,
             "entity_groups": [(TYPE_NAMES.get(t, t), entities[t]) for t in sorted(entities, key=lambda t: list(TYPE_NAMES).index(t) if t in TYPE_NAMES else 9)]}
 
 

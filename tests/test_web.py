@@ -143,6 +143,21 @@ def test_web_search_filters_and_thread_pages(server, page):
     shot(page, "article")
 
 
+def test_web_entity_page_from_story(server, page):
+    story = seed_story(server)
+    _, twin = get_json(f"{server.url}/stories/{story['id']}.json")
+    assert twin["data"]["entities"], "the seed story names people, places and organisations"
+    entity = twin["data"]["entities"][0]
+    page.goto(f"{server.url}/stories/{story['id']}")
+    page.click(f"section.entities a[href='/entities/{entity['id']}']")
+    page.wait_for_url(f"{server.url}/entities/{entity['id']}")
+    assert page.inner_text("main h1").strip() == entity["name"]
+    assert page.locator(f"main a[href='/stories/{story['id']}']").count() == 1
+    shot(page, "entity")
+    page.goto(f"{server.url}/entities")
+    assert page.locator("table.list tbody tr").count() >= len(twin["data"]["entities"])
+
+
 # -- rendering helpers, no browser -----------------------------------------------------------------
 def test_web_highlight_escapes_then_marks():
     text = 'قال <b>"برنين"</b> & برينان'
@@ -162,6 +177,18 @@ def test_web_timeline_chart_earliest_on_the_right():
     assert len({p["y"] for p in stacked}) == 2
     assert [t["label"] for t in chart["ticks"] if not t["end"]] == [str(y) for y in range(2022, 2027)]
     assert timeline_chart([{"date": None}]) is None
+
+
+def test_web_flat_quotes_grouped_by_speaker():
+    flat = [{"speaker": "جون برينان", "entity": 4, "text": "أ", "article_id": "x"},
+            {"speaker": None, "entity": None, "text": "ب", "article_id": "x"},
+            {"speaker": "برينان", "entity": 4, "text": "ج", "article_id": "y"},
+            {"speaker": "قاسم الأعرجي", "entity": None, "text": "د", "article_id": "y"}]
+    groups = story_view({"articles": [], "quotes": flat})["quote_groups"]
+    assert [(g["speaker"], [q["text"] for q in g["quotes"]]) for g in groups] == [
+        ("جون برينان", ["أ", "ج"]), ("قاسم الأعرجي", ["د"]), (None, ["ب"])]
+    grouped = [{"speaker": "جون برينان", "quotes": flat[:1]}]
+    assert story_view({"articles": [], "quotes": grouped})["quote_groups"] == grouped
 
 
 def _sentences(path: Path, n: int) -> list[str]:
@@ -184,7 +211,7 @@ def test_web_story_template_renders_every_section():
                     "sentences": [{"text": first[0], "article_ids": [ids[0]]}, {"text": second[0], "article_ids": ids}]},
         "timeline": [{"date": "2021-12-09", "precision": "day", "text": first[1], "article_ids": [ids[0]]},
                      {"date": "2026-01", "precision": "month", "text": second[1], "article_ids": [ids[1]]}],
-        "quotes": [{"speaker": "جون برينان", "quotes": [
+        "quotes": [{"speaker": "جون برينان", "entity": 7, "quotes": [
             {"article_id": ids[1], "text": "داعش سقط لكنه لم يخرج من العراق <script>x()</script>", "cue": "قال", "direct": True}]}],
         "numbers": [{"value": 2500, "counts": "جندي", "unit": "جندي", "status": "conflicting", "article_ids": ids,
                      "values": [{"value": 2500, "article_ids": [ids[0]], "text": "2500 جندي"},
@@ -198,5 +225,5 @@ def test_web_story_template_renders_every_section():
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;i&gt;rudaw" in html
     assert "javascript:" not in html  # only http(s) article URLs are linked
     assert 'class="status conflicting"' in html and "متعارض" in html
-    assert "اللواء" in html and 'href="/entities/7"' in html and "جون برينان" in html
+    assert "اللواء" in html and html.count('href="/entities/7"') == 2 and "جون برينان" in html
     assert 'class="na"' not in html.split('<section class="articles"')[0]  # every section had data
