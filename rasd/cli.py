@@ -707,6 +707,64 @@ def eval_numbers(gold, db_path, article_paths, as_json):
     _emit(result, as_json, "\n".join(lines))
 
 
+@cli.command(name="summarize")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--sentences", type=click.IntRange(1, 30), default=5, show_default=True, help="Summary length in sentences.")
+@json_option
+def summarize_cmd(paths, sentences, as_json):
+    """Print the cited extractive summary of the article files given (one file: a single-document summary).
+
+    Files are read as `rasd ingest` reads them (txt, HTML, JSON, JSONL, feeds); nothing is stored.
+    """
+    from .article import Rejection
+    from .ingest import read_paths
+    from .summarize import SummarizeError, summarize
+
+    articles, rejected = [], []
+    for item in read_paths(paths):
+        (rejected if isinstance(item, Rejection) else articles).append(item)
+    for rejection in rejected:
+        click.echo(f"  rejected {rejection}", err=True)
+    if not articles:
+        raise click.ClickException("no article could be read from the files given; see the rejections above")
+    records = [{"id": a.id, "title": a.title, "text": a.text, "source": a.source, "published": a.published}
+               for a in articles]
+    try:
+        result = summarize(records, sentences=sentences)
+    except SummarizeError as err:
+        raise click.ClickException(str(err)) from None
+    lines = [result["headline"], ""]
+    lines += [f"{n}. {s['text']} [{', '.join(s['article_ids'])}]" for n, s in enumerate(result["sentences"], 1)]
+    _emit(result, as_json, "\n".join(lines))
+
+
+@eval_group.command(name="summaries")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--sentences", type=click.IntRange(1, 30), default=None,
+              help="Every system gives N sentences (default: a word budget, the mean human extract length).")
+@click.option("--stem", is_flag=True, help="Snowball-stem the words ROUGE compares (default: folded words).")
+@json_option
+def eval_summaries(directory, sentences, stem, as_json):
+    """ROUGE-1/2/L of rasd, LEAD and TextRank on an EASC-shaped DIRECTORY (TopicN/Articles, TopicN/MTurk).
+
+    Each summary is scored against every human extract and the scores are averaged, then averaged over articles.
+    """
+    from .rouge import evaluate_summaries, load_easc
+
+    try:
+        articles = load_easc(directory)
+    except InputError as err:
+        raise click.ClickException(str(err)) from None
+    result = evaluate_summaries(articles, sentences=sentences, stem=stem)
+    rows = [f"{result['articles']} articles, {result['topics']} topics; length: {result['length']}; "
+            f"references: {result['references']}; tokens: {result['tokens']}",
+            f"{'system':<9} " + "  ".join(f"{k:>20}" for k in ("ROUGE-1 P/R/F1", "ROUGE-2 P/R/F1", "ROUGE-L P/R/F1"))]
+    for name, scores in result["systems"].items():
+        rows.append(f"{name:<9} " + "  ".join(
+            f"{s['precision']:.4f}/{s['recall']:.4f}/{s['f1']:.4f}" for s in scores.values()))
+    _emit(result, as_json, "\n".join(rows))
+
+
 def main() -> None:
     cli()
 
