@@ -3,15 +3,17 @@
 A story is several outlets (and wire copies) telling one event, so most sentences are said several
 times in different words. `summarize` splits every article's display text into sentences
 (`split_sentences`, offsets into the display text), drops boilerplate (bylines, share prompts, wire
-datelines), and scores each sentence by
+datelines), and scores each sentence with a logistic model (`data/summarize_model.json`, trained
+on EASC topics by `scripts/train_summarize.py`) over
 
+- position: ledes carry the event, so earlier sentences (of their article, of their paragraph) count more,
 - centrality: cosine of its stem TF-IDF vector (`rasd.features` stems and idf) to the story centroid,
-- position: ledes carry the event, so earlier sentences of an article score higher,
-- support: the share of the story's articles (copies included) that state nearly the same,
-- length: fragments and run-ons are pushed down.
+  to its article's first sentence, and to the other sentences,
+- length: fragments and run-ons are pushed down,
 
-Sentences are then picked greedily by maximal marginal relevance, with a hard cut that never takes
-two sentences whose cosine is over `DUPLICATE_SIM`, and printed in reading order (article date, then
+plus, by hand, the share of the story's other articles (copies included) that state nearly the same.
+Sentences are then picked greedily by maximal marginal relevance (`MMR_LAMBDA`), never taking two
+sentences whose cosine is `DUPLICATE_SIM` or more, and printed in reading order (article date, then
 position). Each sentence cites the article it is taken from plus every article (copies included)
 that has a sentence at cosine `SUPPORT_SIM` or more with it. Copies (`copy_of` set) are never the
 source of a sentence: they only add support. The headline is the title closest to the centroid.
@@ -44,7 +46,7 @@ DUPLICATE_SIM = 0.5  # two sentences at this cosine or more say the same thing: 
 SUPPORT_SIM = 0.45  # an article "states" a sentence when one of its sentences is this close
 MIN_WORDS = 4  # shorter "sentences" are labels, captions or datelines
 
-# Sentence score: a linear model over FEATURES learned from EASC by scripts/train_summarize.py
+# Sentence score: a logistic model over FEATURES learned from EASC by scripts/train_summarize.py
 # (trained on topics only, cross-validated over topics; data/summarize_model.json), plus SUPPORT_WEIGHT
 # times the share of other articles that state the sentence (EASC is single-document, so the
 # support weight is set by hand: agreement across outlets is the multi-document signal).
@@ -323,7 +325,8 @@ def summarize(articles: list[dict], sentences: int = DEFAULT_SENTENCES) -> dict:
     _check(articles)
     sents = _candidates(articles)
     originals = [i for i, a in enumerate(articles) if not a.get("copy_of")] or list(range(len(articles)))
-    eligible = np.array([s.article in set(originals) for s in sents], dtype=bool)
+    source_ok = set(originals)
+    eligible = np.array([s.article in source_ok for s in sents], dtype=bool)
     if not eligible.any():
         names = ", ".join(str(a["id"]) for a in articles[:5])
         raise SummarizeError(f"nothing to summarize in {len(articles)} article(s) ({names}): "
