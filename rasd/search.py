@@ -43,8 +43,8 @@ from .normalize import LETTER_MAP, fold_digits, fold_punctuation, strip_marks
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["SearchError", "search", "check_date", "entity_ids", "snippet", "matched_spans", "index_columns", "query_terms", "Term", "WEIGHTS", "RECENCY_BOOST",
-           "RECENCY_DAYS"]
+__all__ = ["SearchError", "search", "check_date", "entity_ids", "snippet", "matched_spans", "index_columns",
+           "query_terms", "match_expression", "Term", "WEIGHTS", "RECENCY_BOOST", "RECENCY_DAYS"]
 
 # bm25 column weights, in the column order of `search_fts`.
 WEIGHTS = (6.0, 2.0, 3.0, 1.0, 1.5, 0.5)  # title, body, title_stem, body_stem, title_skel, body_skel
@@ -69,14 +69,8 @@ class SearchError(ValueError):
     """A search request that cannot be run; the message names the input and the reason."""
 
 
-class Term(tuple):
-    """The three index keys of one query word: (word, stem, skeleton or None)."""
-
-    __slots__ = ()
-
-    @property
-    def word(self) -> str:
-        return self[0]
+# The three index keys of one query word: (word, stem, skeleton or None).
+Term = tuple[str, str, "str | None"]
 
 
 def _light(text: str) -> str:
@@ -127,7 +121,7 @@ def query_terms(query: str) -> list[Term]:
         if keys[0] in seen:
             continue
         seen.add(keys[0])
-        terms.append(Term(keys))
+        terms.append(keys)
         if len(terms) == MAX_TERMS:
             break
     return terms
