@@ -222,6 +222,31 @@ def export(net, meta: dict, vectors: np.ndarray, sample: dict) -> None:
     np.save(NEURAL_VECTORS_PATH, vectors)
 
 
+def combine(net, dev: list, lexicon: Lexicon, meta: dict, vectors: np.ndarray, args) -> None:
+    """Dev scores of the neural tagger alone, the CRF alone, and the two at several CRF weights."""
+    import torch
+
+    from rasd.ner import Tagger
+
+    net.eval()
+    trans, start, end = (p.detach().numpy() for p in (net.transitions, net.start, net.end))
+    crf = Tagger(args.crf_model, lexicon)
+    gold = [t for _, t in dev]
+    emissions, marginals = [], []
+    with torch.no_grad():
+        for it, (tokens, _) in zip(featurize(dev, lexicon, meta, vectors), dev):
+            emissions.append(net(*(torch.from_numpy(it[k][None]) for k in ("words", "stripped", "chars", "cats", "gaz")))[0].numpy())
+            marginals.append(np.log(crf.crf_marginals(tokens, LABELS) + 1e-4))
+    results = {"crf": score(gold, [crf.tag(tokens) for tokens, _ in dev])}
+    for weight in (0.0, 0.5, 1.0, 2.0, 3.0, 5.0):
+        paths = [viterbi(e + weight * m, trans, start, end) for e, m in zip(emissions, marginals)]
+        results[f"crf_weight={weight}"] = score(gold, [[LABELS[k] for k in path] for path in paths])
+    for name, result in results.items():
+        print(f"{name}: micro F1 {result['micro']['f1']:.4f} " + " ".join(
+            f"{k} {v['f1']:.3f}" for k, v in result["types"].items()), flush=True)
+    args.report.write_text(json.dumps(results, indent=1))
+
+
 def main() -> None:
     import torch
     from gensim.models import KeyedVectors
@@ -232,9 +257,12 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=60000, help="Most frequent SaudiNewsNet words kept.")
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--mode", choices=("dev", "final", "export"), default="dev",
+    parser.add_argument("--mode", choices=("dev", "final", "combine", "export"), default="dev",
                         help="dev: train on 90%%, score dev each epoch; final: train on all, keep each epoch's "
-                             "weights in --checkpoints; export: ship --checkpoint as ONNX.")
+                             "weights in --checkpoints; combine: score dev --checkpoint with the dev CRF "
+                             "--crf-model at several CRF weights into --report; export: ship --checkpoint as ONNX.")
+    parser.add_argument("--crf-model", type=Path, help="CRF trained without dev (train_ner.py --dev-model).")
+    parser.add_argument("--crf-weight", type=float, default=0.0, help="Shipped weight of the CRF marginals.")
     parser.add_argument("--checkpoints", type=Path, default=Path("/tmp/ner/checkpoints"))
     parser.add_argument("--checkpoint", type=Path, help="Weights to export (export mode).")
     parser.add_argument("--seed", type=int, default=13)
@@ -266,6 +294,10 @@ def main() -> None:
             args.checkpoints / "all-")
         return
     net.load_state_dict(torch.load(args.checkpoint))
+    if args.mode == "combine":
+        combine(net, dev, Lexicon(clusters, gazetteer(train_part, countries)), meta, vectors, args)
+        return
+    meta["crf_weight"] = args.crf_weight
     lexicon = Lexicon(clusters, gazetteer(sentences, countries))
     items = featurize(sentences[:20], lexicon, meta, vectors)
     export(net, meta, vectors, items[0])

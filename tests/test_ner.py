@@ -149,3 +149,29 @@ def test_cli_tag_missing_and_undecodable_files(tmp_path):
     (tmp_path / "bin.conll").write_bytes(b"\xd8\xac O\n\n\xff\xfe\n")
     bad = run_rasd("tag", str(tmp_path / "bin.conll"))
     assert bad.returncode == 1 and "bin.conll:3" in bad.stderr and "UTF-8" in bad.stderr
+
+
+def test_ner_viterbi_lets_transitions_overrule_emissions():
+    import numpy as np
+
+    from rasd.ner import viterbi
+
+    emissions = np.array([[2.0, 0.0], [0.0, 1.0], [0.0, 1.0]], dtype=np.float32)
+    free = np.zeros((2, 2), dtype=np.float32)
+    assert viterbi(emissions, free, np.zeros(2), np.zeros(2)) == [0, 1, 1]
+    sticky = np.array([[0.0, -5.0], [0.0, 0.0]], dtype=np.float32)  # leaving tag 0 for tag 1 costs 5
+    assert viterbi(emissions, sticky, np.zeros(2), np.zeros(2)) == [0, 0, 0]
+    assert viterbi(emissions[:1], sticky, np.zeros(2), np.array([-9.0, 0.0])) == [1]
+
+
+def test_ner_crf_marginals_are_token_distributions():
+    from rasd.ner import Tagger
+
+    crf = Tagger()  # the CRF alone
+    tokens = "وعرض اللواء جون برينان ، بحسب البيان ، أن التحالف سينهي المهمة في العراق .".split()
+    labels = ["O"] + [f"{p}-{t}" for t in ("PER", "LOC", "ORG", "MISC") for p in "BI"]
+    marginals = crf.crf_marginals(tokens, labels)
+    assert marginals.shape == (len(tokens), len(labels))
+    assert abs(marginals.sum(axis=1) - 1).max() < 1e-3
+    best = [labels[i] for i in marginals.argmax(axis=1)]
+    assert best[tokens.index("جون")] == "B-PER" and best[tokens.index("العراق")] == "B-LOC"
