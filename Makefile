@@ -37,7 +37,6 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py --data $(SHARED)/data/saudinewsnet --runs 3
-	$(BIN)/python scripts/bench_search.py --db bench-out/search.db --build $(SHARED)/data/saudinewsnet
 
 # The NER tagger: word clusters from SaudiNewsNet (only when missing; `make -B` redoes them), then the CRF.
 rasd/data/word_clusters.json.gz: | $(STAMP)

@@ -40,6 +40,8 @@ CLUSTERS_PATH = DATA_DIR / "word_clusters.json.gz"
 
 # A token: a run of letters/digits/Arabic marks/tatweel, with decimals and a trailing % kept on a
 # number (`4.3`, `15%`, as ANERcorp writes them); otherwise a single non-space character.
+# Feature strings of recent tokens (~10 KB each): bounded, or a long ingest keeps gigabytes of them.
+_CACHE_TOKENS = 10_000
 _MARK = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
 _TOKEN = re.compile(rf"(?:[^\W_]|[{_MARK}])+(?:[.,\u066b\u066c](?=\d)\d+)*(?:(?<=\d)[%\u066a])?|\S")
 # Clitic prefixes ANERcorp leaves on words: conjunction, preposition, article (`وبال`, `فلل`).
@@ -175,7 +177,7 @@ class Featurizer:
     def _lookup(self, token: str) -> tuple[dict[str, list[str]], dict[int, list[str]]]:
         found = self._cache.get(token)
         if found is None:
-            if len(self._cache) > 200_000:
+            if len(self._cache) > _CACHE_TOKENS:
                 self._cache.clear()
             feats = self.word_features(token)
             windows = {offset: [f"{offset}{name}={value}" for name in names for value in feats[name]]
@@ -285,7 +287,7 @@ class NeuralFeaturizer:
         found = self._cache.get(token)
         if found is not None:
             return found
-        if len(self._cache) > 200_000:
+        if len(self._cache) > _CACHE_TOKENS:
             self._cache.clear()
         form = matching_form(token) or token
         clitics, stripped = self.lexicon.strip_clitics(form)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -67,6 +69,56 @@ def annotate(article: Article, mentions: list) -> dict[str, list[dict]]:
             "numbers": [n.to_json() for n in numbers]}
 
 
+@dataclass
+class Prepared:
+    """What the per-article stages make of one article before the story engine sees it."""
+
+    article: Article
+    feats: object
+    sig: str | None
+    mentions: list
+    annotations: dict[str, list[dict]]
+
+
+def prepare(article: Article, engine: StoryEngine) -> Prepared:
+    """Run the per-article stages (date estimate, features, entity mentions, annotations).
+
+    Pure with respect to the store and the engine's state, so it can run in worker processes.
+    """
+    estimated = date_undated(article)
+    feats, sig = engine.features(article.title, article.text, article.published)
+    mentions = annotate_mentions(article.text)
+    article.annotations["mentions"] = mentions
+    annotations = annotate(article, mentions)
+    if estimated:
+        annotations["date_estimate"] = [{"value": article.published, "reason": estimated}]
+    return Prepared(article, feats, sig, mentions, annotations)
+
+
+_WORKER_ENGINE: StoryEngine | None = None
+
+
+def _prepare_in_worker(item: Article | Rejection) -> Prepared | Rejection:
+    global _WORKER_ENGINE
+    if isinstance(item, Rejection):
+        return item
+    if _WORKER_ENGINE is None:
+        _WORKER_ENGINE = StoryEngine()
+    return prepare(item, _WORKER_ENGINE)
+
+
+def _prepared(pool, items: Iterable[Article | Rejection], ahead: int):
+    """Results of `prepare` from worker processes, in input order, with at most `ahead` in flight
+    (so a large input is not read into memory all at once)."""
+    pending: deque = deque()
+    for item in items:
+        pending.append(pool.apply_async(_prepare_in_worker, (item,)))
+        if len(pending) >= ahead:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
+
+
 class Pipeline:
     """Stores articles and places them in stories; one per database connection."""
 
@@ -76,8 +128,10 @@ class Pipeline:
         self.engine.load(store.engine_rows())
         self.entities = EntityResolver().load(store.entity_rows(), store.entity_mention_rows())
 
-    def add(self, article: Article, run_id: int | None = None) -> str:
-        """Store one prepared article; returns "stored" or "duplicate"."""
+    def add(self, article: Article | Prepared, run_id: int | None = None) -> str:
+        """Store one article (or one already `prepare`d); returns "stored" or "duplicate"."""
+        prepared = article if isinstance(article, Prepared) else None
+        article = prepared.article if prepared else article
         match_title, match_body = matching_form(article.title), matching_form(article.text)
         # The same text from the same outlet is a re-scrape (stored once); from another outlet it is a
         # reprint, kept and linked as a copy by the story engine.
@@ -90,14 +144,9 @@ class Pipeline:
             existing = self.store.find_duplicate(article.id, article.url, content_hash)
         if existing:
             return "duplicate"
-        estimated = date_undated(article)
-        feats, sig = self.engine.features(article.title, article.text, article.published)
+        prepared = prepared or prepare(article, self.engine)
+        feats, sig, mentions, annotations = prepared.feats, prepared.sig, prepared.mentions, prepared.annotations
         stored = feats.to_json() | ({"m": sig} if sig else {})
-        mentions = annotate_mentions(article.text)
-        article.annotations["mentions"] = mentions
-        annotations = annotate(article, mentions)
-        if estimated:
-            annotations["date_estimate"] = [{"value": article.published, "reason": estimated}]
         with self.store.transaction():
             rowid = self.store.insert_article(article, content_hash, match_title, match_body, run_id, stored)
             decision = self.engine.decide(feats, sig)
@@ -118,9 +167,20 @@ class Pipeline:
         return "stored"
 
     def ingest(self, items: Iterable[Article | Rejection], command: str = "ingest",
-               on_item: Callable[[Article | Rejection, str], None] | None = None) -> IngestSummary:
-        """Store every article of `items`, record every rejection; one run row for the whole batch."""
+               on_item: Callable[[Article | Rejection, str], None] | None = None,
+               workers: int = 1) -> IngestSummary:
+        """Store every article of `items`, record every rejection; one run row for the whole batch.
+
+        With `workers` > 1 the per-article stages run in that many processes while this one decides
+        stories and writes, in input order, so the result is the same as with one worker.
+        """
         summary = IngestSummary(run_id=self.store.start_run(command))
+        if workers > 1:
+            with multiprocessing.get_context("spawn").Pool(workers) as pool:
+                return self._ingest(_prepared(pool, items, ahead=16 * workers), summary, on_item)
+        return self._ingest(items, summary, on_item)
+
+    def _ingest(self, items, summary: IngestSummary, on_item) -> IngestSummary:
         for item in items:
             if isinstance(item, Rejection):
                 self.store.add_rejection(summary.run_id, item.path, item.reason)
@@ -133,6 +193,6 @@ class Pipeline:
                 else:
                     summary.duplicates += 1
             if on_item:
-                on_item(item, outcome)
+                on_item(item.article if isinstance(item, Prepared) else item, outcome)
         self.store.finish_run(summary.run_id, summary.ingested, summary.duplicates, len(summary.rejected))
         return summary

@@ -627,6 +627,9 @@ def find_times(text: str, base: date | datetime | str | None = None) -> list[Tim
 _FUTURE_BEFORE = re.compile(r"(?:بحلول|قبل|حتي|موعد|الموعد|المحدد|المقرر|المزمع|المرتقب|المقبل)(?:\s+\S+){0,2}\s*$")
 
 
+_FULL_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # a time of day alone ("T10:00") dates nothing
+
+
 def estimate_date(text: str, title: str = "") -> tuple[date, str] | None:
     """A publication date for an undated article, guessed from its own explicit dates, with the reason.
 
@@ -640,7 +643,7 @@ def estimate_date(text: str, title: str = "") -> tuple[date, str] | None:
     cands = _candidates(full, None)
     days = []
     for c in cands:
-        if c.explicit and c.value and c.precision in ("day", "time"):
+        if c.explicit and c.value and c.precision in ("day", "time") and _FULL_DAY.match(c.value):
             if _FUTURE_BEFORE.search(folded[max(0, c.start - 40):c.start]):
                 continue
             days.append((date.fromisoformat(c.value[:10]), full[c.start:c.end]))

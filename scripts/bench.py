@@ -7,6 +7,10 @@
     with their medians.
 (b) in process, once: the story engine's time per article (decide + thread link + register) for the
     first and the last 1,000 articles, to show the cost does not grow with the archive.
+(c) per-article stages on a sample of one day (`--stage-sample` articles): ms per article for features,
+    NER + titles/roles, time expressions, quotes and numbers; and the story-report analysis (summary,
+    timeline, quotes, numbers) per story of the last end-to-end database.
+(d) search latency (p50/p95) on the last end-to-end database, with scripts/bench_search.py's queries.
 """
 from __future__ import annotations
 
@@ -21,26 +25,26 @@ import time
 from pathlib import Path
 
 
-def end_to_end(days: list[Path], rasd: Path) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.db"
-        script = ("import resource, subprocess, sys, json\n"
-                  "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-                  "print(json.dumps({'rc': p.returncode, 'out': p.stdout, 'err': p.stderr[-2000:],"
-                  " 'rss_kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))")
-        start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", script, str(rasd), "ingest", *map(str, days), "--db", str(db),
-                               "--quiet", "--json"], capture_output=True, text=True, check=True)
-        wall = time.perf_counter() - start
-        result = json.loads(proc.stdout)
-        if result["rc"] not in (0, 1):
-            raise SystemExit(f"rasd ingest failed: {result['err']}")
-        summary = json.loads(result["out"])
-        total = summary["ingested"] + summary["duplicates"] + len(summary["rejected"])
-        return {"wall_s": round(wall, 1), "articles": total, "stored": summary["ingested"],
-                "duplicates": summary["duplicates"], "rejected": len(summary["rejected"]),
-                "articles_per_s": round(total / wall, 1), "peak_rss_mb": round(result["rss_kb"] / 1024, 1),
-                "db_mb": round(db.stat().st_size / 1e6, 1)}
+def end_to_end(days: list[Path], rasd: Path, db: Path, workers: int) -> dict:
+    for stale in db.parent.glob(db.name + "*"):
+        stale.unlink()
+    script = ("import resource, subprocess, sys, json\n"
+              "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+              "print(json.dumps({'rc': p.returncode, 'out': p.stdout, 'err': p.stderr[-2000:],"
+              " 'rss_kb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))")
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", script, str(rasd), "ingest", *map(str, days), "--db", str(db),
+                           "--quiet", "--json", "--workers", str(workers)], capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - start
+    result = json.loads(proc.stdout)
+    if result["rc"] not in (0, 1):
+        raise SystemExit(f"rasd ingest failed: {result['err']}")
+    summary = json.loads(result["out"])
+    total = summary["ingested"] + summary["duplicates"] + len(summary["rejected"])
+    return {"wall_s": round(wall, 1), "articles": total, "stored": summary["ingested"],
+            "duplicates": summary["duplicates"], "rejected": len(summary["rejected"]),
+            "articles_per_s": round(total / wall, 1), "peak_rss_mb": round(result["rss_kb"] / 1024, 1),
+            "db_mb": round(db.stat().st_size / 1e6, 1)}
 
 
 def clustering_growth(days: list[Path]) -> dict:
@@ -78,25 +82,98 @@ def clustering_growth(days: list[Path]) -> dict:
             "last_1k_ms_mean": round(statistics.fmean(last) * 1000, 3)}
 
 
+def stage_costs(day: Path, sample: int) -> dict:
+    """Median ms per article of each per-article stage, run directly on `sample` articles of one day."""
+    from rasd.article import Article
+    from rasd.cluster import StoryEngine
+    from rasd.entities import annotate_mentions
+    from rasd.ingest import read_paths
+    from rasd.numbers import find_numbers
+    from rasd.quotes import find_quotes
+    from rasd.timex import find_times
+
+    articles = [a for a in read_paths([day]) if isinstance(a, Article)][:sample]
+    engine = StoryEngine()
+    costs: dict[str, list[float]] = {k: [] for k in ("features", "ner_entities", "timex", "quotes", "numbers")}
+    tokens = 0
+    for art in articles:
+        t0 = time.perf_counter()
+        engine.features(art.title, art.text, art.published)
+        t1 = time.perf_counter()
+        mentions = annotate_mentions(art.text)
+        t2 = time.perf_counter()
+        times = find_times(art.text, art.published)
+        t3 = time.perf_counter()
+        find_quotes(art.text, mentions)
+        t4 = time.perf_counter()
+        find_numbers(art.text, exclude=[(t.start, t.end) for t in times])
+        t5 = time.perf_counter()
+        for key, spent in zip(costs, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+            costs[key].append(spent)
+        tokens += len(art.text.split())
+    out = {f"{k}_ms_median": round(statistics.median(v) * 1000, 2) for k, v in costs.items()}
+    out |= {f"{k}_articles_per_s": round(len(v) / sum(v), 1) for k, v in costs.items()}
+    out["ner_entities_words_per_s"] = round(tokens / sum(costs["ner_entities"]))
+    out["articles"] = len(articles)
+    return out
+
+
+def report_costs(db: Path, stories: int = 200) -> dict:
+    """ms per story report (summary, timeline, quotes, numbers included) for the largest and random stories."""
+    import random
+
+    from rasd.report import story_report
+    from rasd.store import Store
+
+    store = Store(db)
+    rows = store.db.execute("SELECT id, size FROM stories WHERE size > 1 ORDER BY id").fetchall()
+    picked = random.Random(7).sample(rows, min(stories, len(rows)))
+    spent = []
+    for row in picked:
+        t0 = time.perf_counter()
+        story_report(store, row["id"])
+        spent.append((time.perf_counter() - t0) * 1000)
+    largest = max(rows, key=lambda r: r["size"])
+    t0 = time.perf_counter()
+    story_report(store, largest["id"])
+    return {"stories": len(picked), "report_ms_median": round(statistics.median(spent), 1),
+            "report_ms_p95": round(sorted(spent)[int(0.95 * (len(spent) - 1))], 1),
+            "largest_story_size": largest["size"], "largest_story_ms": round((time.perf_counter() - t0) * 1000, 1)}
+
+
+def search_latency(db: Path) -> dict:
+    proc = subprocess.run([sys.executable, str(Path(__file__).parent / "bench_search.py"), "--db", str(db), "--json"],
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/saudinewsnet"))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--days", type=int, default=0, help="only the first N day files (0: all)")
     parser.add_argument("--skip-growth", action="store_true")
+    parser.add_argument("--workers", type=int, default=2, help="rasd ingest --workers (processes for per-article stages)")
+    parser.add_argument("--stage-sample", type=int, default=1000, help="articles for the per-stage costs")
+    parser.add_argument("--out", type=Path, default=Path("bench-out"), help="folder for the benchmark database")
     args = parser.parse_args()
     days = sorted(args.data.glob("*.zip"))[: args.days or None]
     if not days:
         raise SystemExit(f"no day files in {args.data}")
     rasd = Path(sys.executable).parent / "rasd"
+    args.out.mkdir(exist_ok=True)
+    db = args.out / "bench.db"
     runs = []
     for n in range(args.runs):
-        runs.append(end_to_end(days, rasd))
+        runs.append(end_to_end(days, rasd, db, args.workers))
         print(f"run {n + 1}: {json.dumps(runs[-1])}", flush=True)
-    report = {"days": len(days), "runs": runs,
+    report = {"days": len(days), "workers": args.workers, "runs": runs,
               "median_articles_per_s": statistics.median(r["articles_per_s"] for r in runs),
               "median_peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in runs),
               "median_wall_s": statistics.median(r["wall_s"] for r in runs)}
+    report["stages"] = stage_costs(days[-1], args.stage_sample)
+    report["story_reports"] = report_costs(db)
+    report["search"] = search_latency(db)
     if not args.skip_growth:
         report["clustering"] = clustering_growth(days)
     print(json.dumps(report, indent=2))

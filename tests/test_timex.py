@@ -245,3 +245,8 @@ def test_timex_cli_dates_stdin_and_bad_base():
 def test_timex_cli_eval_dates_needs_ingested_articles(db):
     proc = run_rasd("eval", "dates", str(GOLD), db=db)
     assert proc.returncode == 1 and "ingest them first" in proc.stderr
+
+
+def test_timex_estimate_ignores_a_time_of_day_alone():
+    # SaudiNewsNet-style undated text whose only explicit expression is a clock time: no date, no crash
+    assert estimate_date("وأقلعت الطائرة عند الساعة 10:00 صباحا من مطار الملك خالد") is None
