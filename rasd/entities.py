@@ -671,10 +671,13 @@ class EntityResolver:
         moves = []
         if story is None:
             return moves
+        named = {r for r in refs if r is not None}
         for ref in sorted({r for r, m in zip(refs, mentions) if r is not None and m.type == "PER"}):
             for full in self._fulls(ref):
                 for other in sorted(self.by_single.get(("PER", skeleton(full[-1])), ())):
-                    if other != ref and self.stories[story].get(other) and (other, ref) not in moves \
+                    # an entity moves once, and never one this article itself names (it may be deleted)
+                    if other not in named and other not in {src for src, _ in moves} \
+                            and self.stories[story].get(other) \
                             and all(same_word(name_words(t)[-1], full[-1]) for t in self.entities[other].spellings()
                                     if name_words(t)):
                         moves.append((other, ref))

@@ -204,3 +204,21 @@ def test_entities_gold_covers_the_issue_examples():
     assert said[("برينان", "بايدن")] is False
     assert said[("جون برينان", "جون دبليو برنين")] is True
     assert sum(not p["same"] for p in pairs) >= 80
+
+
+def test_entities_bare_surname_shared_by_two_full_names_moves_once(tmp_path):
+    """A story's bare `الفيصل`, then an article naming two Faisals: the surname goes to one of them, and
+    ingest goes on (it used to move the same entity twice and fail on the second)."""
+    store = Store(tmp_path / "faisal.db")
+    pipeline = Pipeline(store)
+    title = "أمير مكة يفتتح ملتقى مكة الثقافي في جدة بحضور الأمراء والمسؤولين"
+    first = "وقال الفيصل في كلمته إن الملتقى يجمع المثقفين من كل مناطق المملكة في جدة هذا العام."
+    second = ("افتتح الأمير خالد الفيصل أمير منطقة مكة المكرمة ملتقى مكة الثقافي في جدة بحضور الأمير تركي الفيصل"
+              " رئيس مركز الملك فيصل للبحوث. وقال الفيصل إن الملتقى يجمع المثقفين من كل مناطق المملكة.")
+    for article_id, text in (("a", first), ("b", second), ("c", second + " وأكد الحضور أهمية الملتقى.")):
+        assert pipeline.add(Article(id=article_id, title=title, text=text)) == "stored"
+    faisals = [e for e in store.entities(kind="PER") if any("الفيصل" in v for v in e["variants"])]
+    assert faisals and all(e["mentions"] >= 1 for e in faisals)
+    reopened = Pipeline(store)  # the in-memory state still matches the store
+    assert set(reopened.entities.entities) == {e["id"] for e in store.entities()}
+    store.close()
