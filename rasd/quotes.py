@@ -273,9 +273,9 @@ class _Doc:
         for k, m in self.mention_at.items():
             if m.type == "PER" and k not in found:
                 end = self._index_end(m.end)
-                if end is not None:
+                if end is not None and end > k:
                     found[k] = self._name_entry(k, end)
-        return sorted(found.values())
+        return sorted(entry for entry in found.values() if entry is not None)
 
     def _index_end(self, char: int) -> int | None:
         k = bisect.bisect_left(self.starts, char)
@@ -283,6 +283,8 @@ class _Doc:
 
     def _name_entry(self, a: int, b: int):
         words = [t for t in self.toks[a:b] if t.word]
+        if not words:  # a "name" of punctuation or digits only (a tagger slip): no speaker there
+            return None
         return (a, b, " ".join(t.text for t in words), words[0].start, words[-1].end)
 
     def full_name(self, name: str, before: int) -> str:
@@ -294,8 +296,10 @@ class _Doc:
                 best = display
         return best
 
-    def speaker_of_name(self, a: int, b: int, before: int) -> _Speaker:
+    def speaker_of_name(self, a: int, b: int, before: int) -> _Speaker | None:
         entry = self._name_entry(a, b)
+        if entry is None:
+            return None
         return _Speaker(self.full_name(entry[2], before), entry[3], entry[4], "PER")
 
     # speaker resolution

@@ -135,3 +135,13 @@ def test_quotes_cli_groups_by_speaker(seed_dir):
     assert len(result["articles"]) == 5
     speakers = {g["speaker"] for g in result["speakers"]}
     assert {"جون دبليو برنين", "قاسم الأعرجي", "كينيث ماكنزي", "سعد معن"} <= speakers
+
+
+def test_quotes_person_mention_without_words_is_no_speaker():
+    # a tagger slip seen on SaudiNewsNet: a PER "mention" over punctuation only; it used to crash ingest
+    from rasd.ner import Mention
+
+    text = "وقال « : » إن الاجتماع سيعقد غدا في الرياض لمناقشة الخطة."
+    start = text.index("«")
+    quotes = find_quotes(text, [Mention(start, start + 5, "PER", text[start:start + 5])])
+    assert all(q.speaker is None or q.speaker.strip("«:» ") for q in quotes)
