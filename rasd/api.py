@@ -34,7 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import __version__
 from .article import Article, InputError, Rejection
 from .dates import parse_date
-from .store import Store, StoreError
+from .store import Store, StoreError, story_filters
 
 __all__ = ["ApiConfigError", "ApiError", "Backend", "create_app", "envelope", "is_loopback", "MAX_LIMIT", "SECURITY_HEADERS"]
 
@@ -86,31 +86,13 @@ def error_body(status: int, message: str, errors: list[dict] | None = None) -> d
 
 
 # -- queries the store does not have --------------------------------------------------------------
-def _story_filters(since: str | None, until: str | None, source: str | None, thread: int | None):
-    """WHERE clause and arguments with the same meaning as `Store.stories` filters."""
-    where, args = ["s.size > 0"], []
-    if since:
-        where.append("s.last_seen >= ?")
-        args.append(since)
-    if until:
-        where.append("substr(s.first_seen, 1, ?) <= ?")
-        args += [len(until), until]
-    if source:
-        where.append("EXISTS (SELECT 1 FROM articles x WHERE x.story_id = s.id AND x.source = ?)")
-        args.append(source)
-    if thread is not None:
-        where.append("s.thread_id = ?")
-        args.append(thread)
-    return " AND ".join(where), args
-
-
 def story_page(db: sqlite3.Connection, *, limit: int, offset: int, since: str | None = None,
                until: str | None = None, source: str | None = None, thread: int | None = None) -> tuple[list[dict], int]:
     """One page of stories, newest activity first, and how many match; only the page's members are read.
 
     `Store.stories` reads every story and article, which is too slow per request on a large archive.
     """
-    where, args = _story_filters(since, until, source, thread)
+    where, args = story_filters(since, until, source, thread)
     total = db.execute(f"SELECT count(*) FROM stories s WHERE {where}", args).fetchone()[0]
     rows = db.execute(
         "SELECT s.id, s.thread_id, s.title, s.first_seen, s.last_seen FROM stories s"

@@ -28,6 +28,24 @@ def _now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
+def story_filters(since: str | None, until: str | None, source: str | None, thread: int | None):
+    """WHERE clause and arguments of the story filters (`Store.stories`, the API's story pages)."""
+    where, args = ["s.size > 0"], []
+    if since:
+        where.append("s.last_seen >= ?")
+        args.append(since)
+    if until:
+        where.append("substr(s.first_seen, 1, ?) <= ?")
+        args += [len(until), until]
+    if source:
+        where.append("EXISTS (SELECT 1 FROM articles x WHERE x.story_id = s.id AND x.source = ?)")
+        args.append(source)
+    if thread is not None:
+        where.append("s.thread_id = ?")
+        args.append(thread)
+    return " AND ".join(where), args
+
+
 class Store:
     """An open rasd database."""
 
@@ -237,22 +255,10 @@ class Store:
 
         A date filter leaves out undated stories: they cannot be placed in the range.
         """
-        where, args = ["s.size > 0"], []
-        if since:
-            where.append("s.last_seen >= ?")
-            args.append(since)
-        if until:
-            where.append("substr(s.first_seen, 1, ?) <= ?")
-            args += [len(until), until]
-        if source:
-            where.append("EXISTS (SELECT 1 FROM articles x WHERE x.story_id = s.id AND x.source = ?)")
-            args.append(source)
-        if thread is not None:
-            where.append("s.thread_id = ?")
-            args.append(thread)
+        where, args = story_filters(since, until, source, thread)
         rows = self.db.execute(
             "SELECT s.id, s.thread_id, s.title, s.size, s.first_seen, s.last_seen FROM stories s"
-            f" WHERE {' AND '.join(where)} ORDER BY coalesce(s.last_seen, '') DESC, s.id DESC", args,
+            f" WHERE {where} ORDER BY coalesce(s.last_seen, '') DESC, s.id DESC", args,
         ).fetchall()
         members: dict[int, list[sqlite3.Row]] = {row["id"]: [] for row in rows}
         for art in self.db.execute("SELECT story_id, id, source FROM articles WHERE story_id IS NOT NULL ORDER BY rowid"):
