@@ -48,7 +48,14 @@ def day_records(day: str, data_dir: Path = DATA_DIR) -> list[dict]:
 
 
 def gold_files(gold_dir: Path = GOLD_DIR) -> list[Path]:
-    return sorted(gold_dir.glob("snn-*.jsonl"))
+    """Story golds only: `snn-YYYY-MM-DD-<sources>.jsonl` whose lines have a "story" (not the timex golds)."""
+    out = []
+    for path in sorted(gold_dir.glob("snn-*.jsonl")):
+        with path.open(encoding="utf-8") as handle:
+            first = handle.readline()
+        if '"story"' in first:
+            out.append(path)
+    return out
 
 
 def gold_day(path: Path) -> str:
