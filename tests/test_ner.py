@@ -175,3 +175,56 @@ def test_ner_crf_marginals_are_token_distributions():
     assert abs(marginals.sum(axis=1) - 1).max() < 1e-3
     best = [labels[i] for i in marginals.argmax(axis=1)]
     assert best[tokens.index("جون")] == "B-PER" and best[tokens.index("العراق")] == "B-LOC"
+
+
+def test_ner_tagger_agrees_with_crfsuite_on_seeds():
+    """The tagger scores with the model's weights itself; crfsuite's own tagger must find the same tags."""
+    from rasd.ner import Tagger
+
+    tagger = Tagger()
+    sentences = [tokens for tokens, _ in read_gold(GOLD.read_text(encoding="utf-8").splitlines(), "gold")]
+    for seed in SEEDS:
+        text = seed.read_text(encoding="utf-8")
+        sentences += [[t for t, _, _ in tokenize(line)] for line in text.splitlines() if line.strip()]
+    sentences += [["|"], ["a|b", "|", "x"], ["جون"]]  # pair features of tokens holding `|`, one-token sentences
+    expected = [tagger._crf.tag(tagger.featurizer.sequence(tokens)) for tokens in sentences]
+    assert tagger.tag_many(sentences) == expected
+    assert [tagger.tag(tokens) for tokens in sentences] == expected
+
+
+def test_ner_read_crfsuite_matches_the_model_dump():
+    import pycrfsuite
+
+    from rasd.ner import MODEL_PATH, read_crfsuite
+
+    labels, weights, transitions = read_crfsuite(MODEL_PATH)
+    crf = pycrfsuite.Tagger()
+    crf.open(str(MODEL_PATH))
+    info = crf.info()  # weights printed to 6 decimals
+    assert labels == sorted(info.labels, key=lambda label: int(info.labels[label]))
+    assert sum(int(w.any()) for w in weights.values()) == len(info.attributes)
+    for (attribute, label), weight in info.state_features.items():
+        assert abs(weights[attribute][labels.index(label)] - weight) < 1e-6
+    for (source, target), weight in info.transitions.items():
+        assert abs(transitions[labels.index(source), labels.index(target)] - weight) < 1e-6
+
+
+def test_ner_read_crfsuite_names_a_bad_file(tmp_path):
+    from rasd.ner import NerError, read_crfsuite
+
+    path = tmp_path / "bad.crfsuite"
+    path.write_bytes(b"lCRF" + bytes(60))
+    with pytest.raises(NerError, match="bad.crfsuite"):
+        read_crfsuite(path)
+
+
+def test_ner_viterbi_many_decodes_each_sentence_as_alone():
+    import numpy as np
+
+    from rasd.ner import viterbi, viterbi_many
+
+    rng = np.random.default_rng(7)
+    transitions = rng.normal(size=(4, 4))
+    emissions = [rng.normal(size=(n, 4)) for n in (1, 5, 2, 9, 3)]
+    zero = np.zeros(4)
+    assert viterbi_many(emissions, transitions) == [viterbi(e, transitions, zero, zero) for e in emissions]
