@@ -1,14 +1,22 @@
 """The ingest run: articles in, exact duplicates dropped, copies linked, stories and threads assigned.
 
-Each article is stored in its own transaction together with its story assignment, and the story
-engine's in-memory state is only updated after the commit, so a crash or an error loses at most the
-article being written and never leaves the engine out of step with the database.
+Each article is written together with its story assignment under its own savepoint, and the story
+engine's in-memory state is only updated once that savepoint is released: an error in one article
+undoes that article alone. An ingest run commits every `BATCH_ARTICLES` articles (or `BATCH_SECONDS`),
+and also when an error stops it, so a crash loses at most the uncommitted batch (which the next
+ingest of the same input adds again) and never leaves the engine out of step with the database.
+
+A per-article annotation stage (date estimate, entity mentions, time expressions, quotes, numbers)
+that fails on one article does not stop the run: the article is stored without that stage's output,
+with `annotation failed: <stage>: <error>` in its `failed` annotations, in its join reason
+(`rasd story --json`) and in the run's `warnings`.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import multiprocessing
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,10 +27,14 @@ from .entities import EntityResolver, annotate_mentions
 from .normalize import matching_form
 from .numbers import find_numbers
 from .quotes import find_quotes
+from .search import index_columns
 from .store import Store
 from .timex import article_base, find_times
 
-__all__ = ["IngestSummary", "Pipeline"]
+__all__ = ["IngestSummary", "Pipeline", "Prepared", "prepare", "annotate"]
+
+BATCH_ARTICLES = 200  # articles per commit in an ingest run
+BATCH_SECONDS = 2.0  # ... or fewer, when they take longer than this to arrive
 
 
 @dataclass
@@ -31,10 +43,12 @@ class IngestSummary:
     duplicates: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     run_id: int | None = None
+    warnings: list[str] = field(default_factory=list)  # "<article id>: annotation failed: <stage>: <error>"
 
     def to_json(self) -> dict:
         return {"ingested": self.ingested, "duplicates": self.duplicates,
-                "rejected": [{"path": r.path, "reason": r.reason} for r in self.rejected]}
+                "rejected": [{"path": r.path, "reason": r.reason} for r in self.rejected],
+                "warnings": self.warnings}
 
 
 def story_title(article: Article) -> str:
@@ -59,14 +73,40 @@ def date_undated(article: Article) -> str | None:
     return reason
 
 
-def annotate(article: Article, mentions: list) -> dict[str, list[dict]]:
+def _stage(name: str, failures: list[str], fn, *args, fallback=None):
+    """`fn(*args)`, or `fallback` with "annotation failed: <name>: <error>" added to `failures`."""
+    try:
+        return fn(*args)
+    except Exception as err:  # noqa: BLE001 - one stage's bug on one article must not stop the run
+        failures.append(f"annotation failed: {name}: {type(err).__name__}: {err}"[:500])
+        return fallback
+
+
+def annotate(article: Article, mentions: list, failures: list[str] | None = None) -> dict[str, list[dict]]:
     """The per-article annotations kept with the article: time expressions (valued against its date),
-    quotes with speakers (resolved through its entity mentions) and reported numbers (dates excluded)."""
-    times = find_times(article.text, article.published)
-    quotes = find_quotes(article.text, mentions)
-    numbers = find_numbers(article.text, exclude=[(t.start, t.end) for t in times])
+    quotes with speakers (resolved through its entity mentions) and reported numbers (dates excluded).
+
+    A stage that raises leaves its list empty and says so in `failures` (when given; else it raises).
+    """
+    if failures is None:
+        times = find_times(article.text, article.published)
+        quotes = find_quotes(article.text, mentions)
+        numbers = find_numbers(article.text, exclude=[(t.start, t.end) for t in times])
+    else:
+        times = _stage("timex", failures, find_times, article.text, article.published, fallback=[])
+        quotes = _stage("quotes", failures, find_quotes, article.text, mentions, fallback=[])
+        numbers = _stage("numbers", failures, lambda: find_numbers(
+            article.text, exclude=[(t.start, t.end) for t in times]), fallback=[])
     return {"times": [t.to_json() for t in times], "quotes": [q.to_json() for q in quotes],
             "numbers": [n.to_json() for n in numbers]}
+
+
+def content_key(article: Article) -> tuple[str, str, str]:
+    """(matching title, matching body, content hash): the same text from the same outlet is a
+    re-scrape (stored once); from another outlet it is a reprint, kept and linked as a copy."""
+    match_title, match_body = matching_form(article.title), matching_form(article.text)
+    key = f"{(article.source or '').casefold()}\n{match_title}\n{match_body}"
+    return match_title, match_body, hashlib.sha1(key.encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -78,21 +118,32 @@ class Prepared:
     sig: str | None
     mentions: list
     annotations: dict[str, list[dict]]
+    failures: list[str] = field(default_factory=list)  # "annotation failed: <stage>: <error>"
+    content_hash: str | None = None
+    search_columns: tuple[str, ...] | None = None  # `search.index_columns` of the title and text
 
 
-def prepare(article: Article, engine: StoryEngine) -> Prepared:
-    """Run the per-article stages (date estimate, features, entity mentions, annotations).
+def prepare(article: Article, engine: StoryEngine, content_hash: str | None = None) -> Prepared:
+    """Run the per-article stages (date estimate, features, entity mentions, annotations, search keys).
 
-    Pure with respect to the store and the engine's state, so it can run in worker processes.
+    Pure with respect to the store and the engine's state, so it can run in worker processes. The
+    features must succeed (the story engine needs them); an annotation stage that fails is recorded
+    in `failures` and its output left empty.
     """
-    estimated = date_undated(article)
+    failures: list[str] = []
+    if content_hash is None:
+        content_hash = content_key(article)[2]
+    estimated = _stage("date estimate", failures, date_undated, article)
     feats, sig = engine.features(article.title, article.text, article.published)
-    mentions = annotate_mentions(article.text)
+    mentions = _stage("entities", failures, annotate_mentions, article.text, fallback=[])
     article.annotations["mentions"] = mentions
-    annotations = annotate(article, mentions)
+    annotations = annotate(article, mentions, failures)
     if estimated:
         annotations["date_estimate"] = [{"value": article.published, "reason": estimated}]
-    return Prepared(article, feats, sig, mentions, annotations)
+    if failures:
+        annotations["failed"] = [{"stage": f.split(": ", 2)[1], "error": f.split(": ", 2)[2]} for f in failures]
+    return Prepared(article, feats, sig, mentions, annotations, failures, content_hash,
+                    index_columns(article.title, article.text))
 
 
 _WORKER_ENGINE: StoryEngine | None = None
@@ -124,19 +175,33 @@ class Pipeline:
 
     def __init__(self, store: Store, engine: StoryEngine | None = None):
         self.store = store
-        self.engine = engine or StoryEngine()
-        self.engine.load(store.engine_rows())
-        self.entities = EntityResolver().load(store.entity_rows(), store.entity_mention_rows())
+        self._load(engine or StoryEngine())
 
-    def add(self, article: Article | Prepared, run_id: int | None = None) -> str:
-        """Store one article (or one already `prepare`d); returns "stored" or "duplicate"."""
+    def _load(self, engine: StoryEngine) -> None:
+        """Build the story engine's and the entity resolver's state from the store."""
+        self.engine = engine
+        self.engine.load(self.store.engine_rows())
+        self.entities = EntityResolver().load(self.store.entity_rows(), self.store.entity_mention_rows())
+
+    def _reload(self) -> None:
+        """Start the in-memory state again from the store (after a batch that was not committed)."""
+        old = self.engine
+        fresh = StoryEngine(old.model, old.thread_min_names, old.thread_min_body)
+        fresh.member_floor = old.member_floor
+        self._load(fresh)
+
+    def add(self, article: Article | Prepared, run_id: int | None = None,
+            warnings: list[str] | None = None) -> str:
+        """Store one article (or one already `prepare`d); returns "stored" or "duplicate".
+
+        Failed annotation stages are added to `warnings` as "<article id>: annotation failed: ...".
+        """
         prepared = article if isinstance(article, Prepared) else None
         article = prepared.article if prepared else article
-        match_title, match_body = matching_form(article.title), matching_form(article.text)
-        # The same text from the same outlet is a re-scrape (stored once); from another outlet it is a
-        # reprint, kept and linked as a copy by the story engine.
-        key = f"{(article.source or '').casefold()}\n{match_title}\n{match_body}"
-        content_hash = hashlib.sha1(key.encode("utf-8")).hexdigest()
+        if prepared and prepared.content_hash:
+            content_hash = prepared.content_hash
+        else:
+            content_hash = content_key(article)[2]
         existing = self.store.find_duplicate(article.id, article.url, content_hash)
         if existing and existing["id"] == article.id and article.id_source == "path" \
                 and existing["content_hash"] != content_hash and not (article.url and existing["url"] == article.url):
@@ -144,11 +209,10 @@ class Pipeline:
             existing = self.store.find_duplicate(article.id, article.url, content_hash)
         if existing:
             return "duplicate"
-        prepared = prepared or prepare(article, self.engine)
+        prepared = prepared or prepare(article, self.engine, content_hash)
         feats, sig, mentions, annotations = prepared.feats, prepared.sig, prepared.mentions, prepared.annotations
         stored = feats.to_json() | ({"m": sig} if sig else {})
         with self.store.transaction():
-            rowid = self.store.insert_article(article, content_hash, match_title, match_body, run_id, stored)
             decision = self.engine.decide(feats, sig)
             if decision.story is None:
                 linked = self.engine.thread_for(feats)
@@ -158,12 +222,19 @@ class Pipeline:
             else:
                 story_id = decision.story
                 thread_id = self.store.thread_of(story_id)
-            self.store.assign(rowid, story_id, round(decision.score, 4), decision.reason, decision.copy_of)
+            reason = decision.reason
+            if prepared.failures:
+                reason = dict(reason or {}) | {"annotation_failed": prepared.failures}
+            rowid = self.store.insert_article(article, content_hash, run_id, stored,
+                                              story=(story_id, round(decision.score, 4), reason, decision.copy_of),
+                                              search_columns=prepared.search_columns)
             entities = self.entities.write(self.store, rowid, story_id, mentions)
             self.store.add_annotations(rowid, annotations)
             self.store.refresh_story(story_id)
         self.engine.register(rowid, article.id, story_id, thread_id, feats, sig, decision.copy_of)
         self.entities.commit(entities)
+        if warnings is not None:
+            warnings += [f"{article.id}: {failure}" for failure in prepared.failures]
         return "stored"
 
     def ingest(self, items: Iterable[Article | Rejection], command: str = "ingest",
@@ -181,18 +252,36 @@ class Pipeline:
         return self._ingest(items, summary, on_item)
 
     def _ingest(self, items, summary: IngestSummary, on_item) -> IngestSummary:
+        items = iter(items)
+        done = False
+        while not done:
+            try:
+                with self.store.batch():
+                    done = self._ingest_batch(items, summary, on_item)
+            except BaseException:
+                if not self.store.in_step:  # the batch could not be committed: memory is ahead of the store
+                    self._reload()
+                raise
+        self.store.finish_run(summary.run_id, summary.ingested, summary.duplicates, len(summary.rejected))
+        return summary
+
+    def _ingest_batch(self, items, summary: IngestSummary, on_item) -> bool:
+        """Up to BATCH_ARTICLES items (or BATCH_SECONDS of them) in the open batch; True when `items` ran out."""
+        started, count = time.monotonic(), 0
         for item in items:
             if isinstance(item, Rejection):
                 self.store.add_rejection(summary.run_id, item.path, item.reason)
                 summary.rejected.append(item)
                 outcome = "rejected"
             else:
-                outcome = self.add(item, summary.run_id)
+                outcome = self.add(item, summary.run_id, summary.warnings)
                 if outcome == "stored":
                     summary.ingested += 1
                 else:
                     summary.duplicates += 1
             if on_item:
                 on_item(item.article if isinstance(item, Prepared) else item, outcome)
-        self.store.finish_run(summary.run_id, summary.ingested, summary.duplicates, len(summary.rejected))
-        return summary
+            count += 1
+            if count >= BATCH_ARTICLES or time.monotonic() - started >= BATCH_SECONDS:
+                return False
+        return True

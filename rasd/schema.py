@@ -110,4 +110,9 @@ CREATE INDEX mentions_entity ON mentions(entity_id);
 CREATE VIRTUAL TABLE search_fts USING fts5(title, body, title_stem, body_stem, title_skel, body_skel,
     content = '', tokenize = 'unicode61 remove_diacritics 0');
 """),
+    # The matching-form index of migration 1 (`articles_fts`) is no longer read: search uses `search_fts`.
+    # It took a fifth of the database (152 of 722 MB on SaudiNewsNet) and a write per article.
+    (5, "drop_articles_fts", """
+DROP TABLE IF EXISTS articles_fts;
+"""),
 ]

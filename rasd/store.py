@@ -1,9 +1,11 @@
 """All of rasd's SQL, behind one small interface (a PostgreSQL backend can implement the same methods).
 
-The database is one SQLite file in WAL mode: readers (the CLI, the API) never block the ingest
-writer. Each article is written in its own transaction, so a crash loses at most the article being
-written. The FTS5 index holds the *matching form* (FTS5's tokenizer cannot fold alef variants or
-`ى`/`ي`), keyed by the article's rowid; queries must be folded with `rasd.normalize` too.
+The database is one SQLite file in WAL mode (synchronous=NORMAL): readers (the CLI, the API) never
+block the ingest writer. Each article is written inside `transaction()`; an ingest run groups many of
+those in one `batch()` (one commit), where each article keeps its own savepoint, so an error undoes
+that article alone and a crash loses at most the uncommitted batch. Full-text search is
+`search_fts` (rasd/search.py decides its keys); the old matching-form index `articles_fts` is
+dropped by migration 5.
 """
 from __future__ import annotations
 
@@ -51,6 +53,8 @@ class Store:
 
     def __init__(self, path: str | Path):
         self.path = str(path)
+        self._batch = False
+        self.in_step = True  # False after a batch could not be committed (see `batch`)
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.db.row_factory = sqlite3.Row
@@ -88,13 +92,42 @@ class Store:
 
     @contextmanager
     def transaction(self):
-        self.db.execute("BEGIN IMMEDIATE")
+        """All or nothing: its own transaction, or a savepoint inside an open `batch()`."""
+        if self._batch:
+            begin, end, undo = "SAVEPOINT article", "RELEASE article", ("ROLLBACK TO article", "RELEASE article")
+        else:
+            begin, end, undo = "BEGIN IMMEDIATE", "COMMIT", ("ROLLBACK",)
+        self.db.execute(begin)
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite may have rolled back already (disk full, I/O error)
+                for statement in undo:
+                    self.db.execute(statement)
             raise
-        self.db.execute("COMMIT")
+        self.db.execute(end)
+
+    @contextmanager
+    def batch(self):
+        """One commit for the `transaction()`s inside, also when the block stops with an error (what
+        was written before the error is kept). Sets `in_step` to False when the commit fails or
+        SQLite already rolled the batch back: then callers' in-memory state is ahead of the store."""
+        self.db.execute("BEGIN IMMEDIATE")
+        self._batch, self.in_step = True, True
+        try:
+            yield self.db
+        finally:
+            self._batch = False
+            if not self.db.in_transaction:
+                self.in_step = False
+            else:
+                try:
+                    self.db.execute("COMMIT")
+                except sqlite3.Error:
+                    self.in_step = False
+                    if self.db.in_transaction:
+                        self.db.execute("ROLLBACK")
+                    raise
 
     # -- runs and rejections ------------------------------------------------------------------
     def start_run(self, command: str) -> int:
@@ -129,26 +162,23 @@ class Store:
     def id_taken(self, article_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
 
-    def insert_article(self, article: Article, content_hash: str, match_title: str, match_body: str,
-                       run_id: int | None, features: dict | None = None) -> int:
-        """Store one article and its search entry; call inside `transaction()`."""
+    def insert_article(self, article: Article, content_hash: str, run_id: int | None,
+                       features: dict | None = None, story: tuple | None = None,
+                       search_columns: tuple[str, ...] | None = None) -> int:
+        """Store one article, its story assignment (story id, join score, join reason, copy of) and
+        its search entry (`search.index_columns`, computed here when not given); call inside `transaction()`."""
+        story_id, score, reason, copy_of = story or (None, None, None, None)
         rowid = self.db.execute(
             "INSERT INTO articles (id, source, url, title, text, raw, author, published, date_source, origin,"
-            " content_hash, run_id, ingested_at, features) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " content_hash, run_id, ingested_at, features, story_id, join_score, join_reason, copy_of)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (article.id, article.source, article.url, article.title, article.text, article.raw or None,
              article.author, article.published, article.date_source, article.origin, content_hash, run_id,
-             _now(), json.dumps(features, ensure_ascii=False, separators=(",", ":")) if features else None),
+             _now(), json.dumps(features, ensure_ascii=False, separators=(",", ":")) if features else None,
+             story_id, score, json.dumps(reason, ensure_ascii=False) if reason else None, copy_of),
         ).lastrowid
-        self.db.execute("INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)", (rowid, match_title, match_body))
-        self._index_for_search(rowid, article.title, article.text)
+        self._index_for_search(rowid, article.title, article.text, search_columns)
         return rowid
-
-    def assign(self, rowid: int, story_id: int, score: float | None, reason: dict | None,
-               copy_of: int | None = None) -> None:
-        self.db.execute(
-            "UPDATE articles SET story_id = ?, join_score = ?, join_reason = ?, copy_of = ? WHERE rowid = ?",
-            (story_id, score, json.dumps(reason, ensure_ascii=False) if reason else None, copy_of, rowid),
-        )
 
     def article_count(self) -> int:
         return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
@@ -159,20 +189,14 @@ class Store:
             "SELECT a.rowid, a.id, a.story_id, s.thread_id, a.copy_of, a.features FROM articles a"
             " LEFT JOIN stories s ON s.id = a.story_id ORDER BY a.rowid")
 
-    def search(self, match_query: str, limit: int = 20) -> list[dict]:
-        rows = self.db.execute(
-            "SELECT a.rowid, a.id, a.title, a.source, a.published, a.story_id FROM articles_fts f"
-            " JOIN articles a ON a.rowid = f.rowid WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?",
-            (match_query, limit),
-        )
-        return [dict(row) for row in rows]
-
     # -- search index (rasd/search.py decides the keys and the query) ---------------------------
-    def _index_for_search(self, rowid: int, title: str, text: str) -> None:
-        from .search import index_columns
+    def _index_for_search(self, rowid: int, title: str, text: str, columns: tuple[str, ...] | None = None) -> None:
+        if columns is None:
+            from .search import index_columns
 
+            columns = index_columns(title, text)
         self.db.execute("INSERT INTO search_fts (rowid, title, body, title_stem, body_stem, title_skel, body_skel)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?)", (rowid, *index_columns(title, text)))
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)", (rowid, *columns))
 
     def _fill_search_index(self) -> int:
         rows = self.db.execute("SELECT rowid, title, text FROM articles ORDER BY rowid").fetchall()

@@ -1,11 +1,14 @@
 """The ingest pipeline with worker processes gives exactly what one process gives."""
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from rasd import DEMO_DIR
+from rasd import pipeline as pipeline_module
 from rasd.ingest import read_paths
 from rasd.pipeline import Pipeline
+from rasd.report import story_report
 from rasd.store import Store
 
 from .conftest import FIXTURES
@@ -30,3 +33,40 @@ def test_pipeline_workers_same_result_as_one_process(tmp_path):
     two = _ingest(tmp_path / "two.db", workers=2)
     assert one["summary"]["ingested"] > 5 and one["annotations"] and one["mentions"]
     assert one == two
+
+
+def test_pipeline_failing_annotation_stage_is_recorded_and_ingest_goes_on(tmp_path, monkeypatch):
+    real_quotes = pipeline_module.find_quotes
+    broken = "000_"  # the first seed: quotes with speakers and time expressions
+
+    def quotes(text, mentions):
+        if text.startswith(first_text[:200]):
+            raise KeyError("speaker")  # the kind of slip a tagger change can expose
+        return real_quotes(text, mentions)
+
+    items = list(read_paths([DEMO_DIR]))
+    first = next(a for a in items if a.id.startswith(broken))
+    first_text = first.text
+    monkeypatch.setattr(pipeline_module, "find_quotes", quotes)
+    store = Store(tmp_path / "t.db")
+    summary = Pipeline(store).ingest(items)
+    assert summary.ingested == 5
+    assert summary.warnings == [f"{first.id}: annotation failed: quotes: KeyError: 'speaker'"]
+    assert summary.to_json()["warnings"] == summary.warnings
+    rowid, story_id = store.db.execute("SELECT rowid, story_id FROM articles WHERE id = ?", (first.id,)).fetchone()
+    notes = store.annotations([rowid])[rowid]
+    assert notes["failed"] == [{"stage": "quotes", "error": "KeyError: 'speaker'"}]
+    assert notes["quotes"] == [] and notes["times"] and "numbers" in notes  # the other stages ran
+    joined = {a["id"]: a["join"] for a in story_report(store, story_id)["articles"]}
+    assert joined[first.id]["annotation_failed"] == ["annotation failed: quotes: KeyError: 'speaker'"]
+    others = store.db.execute("SELECT count(*) FROM annotations WHERE kind = 'quotes' AND data != '[]'").fetchone()[0]
+    assert others >= 3  # the other articles still have their quotes
+
+
+def test_pipeline_without_failures_keeps_no_failure_marks(tmp_path):
+    store = Store(tmp_path / "t.db")
+    summary = Pipeline(store).ingest(read_paths([DEMO_DIR]))
+    assert summary.warnings == [] and summary.to_json()["warnings"] == []
+    assert store.db.execute("SELECT count(*) FROM annotations WHERE kind = 'failed'").fetchone()[0] == 0
+    assert all("annotation_failed" not in json.loads(r[0] or "{}")
+               for r in store.db.execute("SELECT join_reason FROM articles"))

@@ -1,11 +1,14 @@
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
+from rasd import pipeline as pipeline_module
 from rasd.ingest import read_paths
-from rasd.normalize import matching_form
 from rasd.pipeline import Pipeline
 from rasd.schema import MIGRATIONS
+from rasd.search import search
 from rasd.store import Store, StoreError
 
 from .conftest import FIXTURES
@@ -65,10 +68,31 @@ def test_store_full_text_search_uses_matching_form(db, seed_dir):
     store = Store(db)
     Pipeline(store).ingest(read_paths([seed_dir]))
     # written with alef hamza, ta marbuta and Eastern digits in the query; folded on both sides
-    hits = store.search(matching_form("الأعرجي"))
-    assert {h["id"][:3] for h in hits} >= {"000", "001", "002"}
-    assert store.search(matching_form("شحنة ٢١٠٠"))[0]["id"].startswith("001")
-    assert store.search(matching_form("قيادة ذات نجمتين"))[0]["id"].startswith("004")  # written with Persian ی
+    assert {h["id"][:3] for h in search(store, "الأعرجي")["results"]} >= {"000", "001", "002"}
+    assert search(store, "شحنة ٢١٠٠")["results"][0]["id"].startswith("001")
+    assert search(store, "قيادة ذات نجمتين")["results"][0]["id"].startswith("004")  # written with Persian ی
+
+
+def test_store_migration_drops_old_matching_form_index(db, seed_dir):
+    store = Store(db)
+    Pipeline(store).ingest(read_paths([seed_dir]))
+    assert not _tables(store) & {"articles_fts"}
+    before = search(store, "برنين")["results"]
+    # the database as a rasd before migration 5 left it: the old index, filled
+    store.db.execute("CREATE VIRTUAL TABLE articles_fts USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 0')")
+    store.db.execute("INSERT INTO articles_fts (rowid, title, body) SELECT rowid, title, text FROM articles")
+    store.db.execute("DELETE FROM migrations WHERE version = 5")
+    store.close()
+    reopened = Store(db)
+    assert reopened.schema_version() == 5
+    assert not any(name.startswith("articles_fts") for name in _tables(reopened))
+    assert search(reopened, "برنين")["results"] == before
+    assert Pipeline(reopened).ingest(read_paths([seed_dir])).duplicates == 5
+    reopened.close()
+
+
+def _tables(store: Store) -> set[str]:
+    return {row[0] for row in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
 def test_store_rejections_are_recorded_and_valid_inputs_kept(db, fixture_copy):
@@ -96,6 +120,77 @@ def test_store_error_in_one_article_keeps_the_rest(db, seed_dir, monkeypatch):
         pipeline.add(items[2])
     monkeypatch.undo()
     assert store.article_count() == 2  # the half-written article was rolled back
-    assert store.db.execute("SELECT count(*) FROM articles_fts").fetchone()[0] == 2
+    assert not search(store, "نجمتين")["results"]  # nor its search entry (it is in 004 alone)
     pipeline.ingest(items[2:])
     assert store.article_count() == 5
+
+
+def test_store_error_mid_batch_keeps_the_articles_before_it(db, seed_dir, monkeypatch):
+    monkeypatch.setattr(pipeline_module, "BATCH_ARTICLES", 100)  # all five in one batch
+    store = Store(db)
+    pipeline = Pipeline(store)
+    items = list(read_paths([seed_dir]))
+    original = store.insert_article
+
+    def failing(article, *args, **kwargs):
+        if article.id == items[3].id:
+            raise sqlite3.OperationalError("disk I/O error (simulated)")
+        return original(article, *args, **kwargs)
+
+    monkeypatch.setattr(store, "insert_article", failing)
+    with pytest.raises(sqlite3.OperationalError):
+        pipeline.ingest(items)
+    monkeypatch.undo()
+    assert store.article_count() == 3 and not store.db.in_transaction  # committed, the failed one undone
+    again = pipeline.ingest(items[3:])  # the same pipeline goes on, in step with the store
+    assert (again.ingested, again.duplicates) == (2, 0) and store.article_count() == 5
+
+
+def test_store_batch_rolled_back_by_sqlite_resets_the_pipeline(db, seed_dir, monkeypatch):
+    monkeypatch.setattr(pipeline_module, "BATCH_ARTICLES", 100)
+    store = Store(db)
+    pipeline = Pipeline(store)
+    items = list(read_paths([seed_dir]))
+    original = store.insert_article
+
+    def failing(article, *args, **kwargs):
+        if article.id == items[3].id:
+            store.db.execute("ROLLBACK")  # as SQLite does itself on some errors (disk full, I/O)
+            raise sqlite3.OperationalError("database or disk is full (simulated)")
+        return original(article, *args, **kwargs)
+
+    monkeypatch.setattr(store, "insert_article", failing)
+    with pytest.raises(sqlite3.OperationalError):
+        pipeline.ingest(items)
+    monkeypatch.undo()
+    assert store.article_count() == 0 and not store.in_step
+    assert not pipeline.engine.stories  # memory went back to what the store holds
+    assert pipeline.ingest(items).ingested == 5
+    fresh = Store(db.with_name("fresh.db"))
+    Pipeline(fresh).ingest(read_paths([seed_dir]))
+    assert _assignments(store) == _assignments(fresh)
+
+
+def _assignments(store: Store) -> list[tuple]:
+    return store.db.execute("SELECT id, story_id, copy_of, join_score FROM articles ORDER BY rowid").fetchall()
+
+
+def test_store_crash_mid_run_keeps_committed_batches(db, seed_dir):
+    # a process killed in its third batch (two articles each): the first two batches are on disk
+    script = (
+        "import os, sys\n"
+        "from rasd import pipeline\n"
+        "from rasd.ingest import read_paths\n"
+        "from rasd.store import Store\n"
+        "pipeline.BATCH_ARTICLES = 2\n"
+        "seen = []\n"
+        "def tick(item, outcome):\n"
+        "    seen.append(item)\n"
+        "    if len(seen) == 5: os._exit(3)\n"
+        "pipeline.Pipeline(Store(sys.argv[1])).ingest(read_paths([sys.argv[2]]), on_item=tick)\n")
+    proc = subprocess.run([sys.executable, "-c", script, str(db), str(seed_dir)], capture_output=True, text=True)
+    assert proc.returncode == 3, proc.stderr
+    store = Store(db)
+    assert store.article_count() == 4
+    summary = Pipeline(store).ingest(read_paths([seed_dir]))
+    assert (summary.ingested, summary.duplicates) == (1, 4) and store.article_count() == 5
