@@ -125,7 +125,8 @@ def test_store_error_in_one_article_keeps_the_rest(db, seed_dir, monkeypatch):
     assert store.article_count() == 5
 
 
-def test_store_error_mid_batch_keeps_the_articles_before_it(db, seed_dir, monkeypatch):
+def _ingest_failing_at_fourth(db, seed_dir, monkeypatch, sqlite_rolls_back: bool):
+    """Ingest the seeds in one batch, the fourth article's INSERT failing; (store, pipeline, items)."""
     monkeypatch.setattr(pipeline_module, "BATCH_ARTICLES", 100)  # all five in one batch
     store = Store(db)
     pipeline = Pipeline(store)
@@ -134,6 +135,8 @@ def test_store_error_mid_batch_keeps_the_articles_before_it(db, seed_dir, monkey
 
     def failing(article, *args, **kwargs):
         if article.id == items[3].id:
+            if sqlite_rolls_back:
+                store.db.execute("ROLLBACK")  # as SQLite does itself on some errors (disk full, I/O)
             raise sqlite3.OperationalError("disk I/O error (simulated)")
         return original(article, *args, **kwargs)
 
@@ -141,28 +144,18 @@ def test_store_error_mid_batch_keeps_the_articles_before_it(db, seed_dir, monkey
     with pytest.raises(sqlite3.OperationalError):
         pipeline.ingest(items)
     monkeypatch.undo()
+    return store, pipeline, items
+
+
+def test_store_error_mid_batch_keeps_the_articles_before_it(db, seed_dir, monkeypatch):
+    store, pipeline, items = _ingest_failing_at_fourth(db, seed_dir, monkeypatch, sqlite_rolls_back=False)
     assert store.article_count() == 3 and not store.db.in_transaction  # committed, the failed one undone
     again = pipeline.ingest(items[3:])  # the same pipeline goes on, in step with the store
     assert (again.ingested, again.duplicates) == (2, 0) and store.article_count() == 5
 
 
 def test_store_batch_rolled_back_by_sqlite_resets_the_pipeline(db, seed_dir, monkeypatch):
-    monkeypatch.setattr(pipeline_module, "BATCH_ARTICLES", 100)
-    store = Store(db)
-    pipeline = Pipeline(store)
-    items = list(read_paths([seed_dir]))
-    original = store.insert_article
-
-    def failing(article, *args, **kwargs):
-        if article.id == items[3].id:
-            store.db.execute("ROLLBACK")  # as SQLite does itself on some errors (disk full, I/O)
-            raise sqlite3.OperationalError("database or disk is full (simulated)")
-        return original(article, *args, **kwargs)
-
-    monkeypatch.setattr(store, "insert_article", failing)
-    with pytest.raises(sqlite3.OperationalError):
-        pipeline.ingest(items)
-    monkeypatch.undo()
+    store, pipeline, items = _ingest_failing_at_fourth(db, seed_dir, monkeypatch, sqlite_rolls_back=True)
     assert store.article_count() == 0 and not store.in_step
     assert not pipeline.engine.stories  # memory went back to what the store holds
     assert pipeline.ingest(items).ingested == 5
