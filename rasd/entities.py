@@ -164,7 +164,17 @@ def skeleton(word: str) -> str:
 
 def name_words(name: str, kind: str = "PER", spellings: dict[str, str] | None = None) -> tuple[str, ...]:
     """The folded words of a name that identify it (see the module docstring)."""
-    spellings = lexicons().spellings if spellings is None else spellings
+    if spellings is None:  # the resolver asks for the same few thousand names over and over
+        return _name_words(name)
+    return _name_words_with(name, spellings)
+
+
+@lru_cache(maxsize=200_000)
+def _name_words(name: str) -> tuple[str, ...]:
+    return _name_words_with(name, lexicons().spellings)
+
+
+def _name_words_with(name: str, spellings: dict[str, str]) -> tuple[str, ...]:
     text = matching_form(name)
     for run, to in spellings.items():
         text = text.replace(run, to)
@@ -246,10 +256,15 @@ def display_name(counts: Counter, kind: str = "PER") -> str:
     pool = full if kind == "PER" and full else [n for n in counts if counts[n] > 0] or list(counts)
 
     def rank(name: str):
-        words = matching_form(name).split()
-        common = sum(zipf(w) for w in words) / max(len(words), 1)
-        return (counts[name], common, -len(name), name)
+        return (counts[name], _commonness(name), -len(name), name)
     return max(pool, key=rank)
+
+
+@lru_cache(maxsize=200_000)
+def _commonness(name: str) -> float:
+    """Mean wordfreq Zipf frequency of a spelling's folded words (display-name ties)."""
+    words = matching_form(name).split()
+    return sum(zipf(w) for w in words) / max(len(words), 1)
 
 
 # -- mentions in one article ---------------------------------------------------------------------
@@ -276,13 +291,16 @@ def _match_forward(folded: list[str], start: int, phrases: set[tuple[str, ...]],
     return -1
 
 
+_fold_token = lru_cache(maxsize=200_000)(matching_form)  # the same words recur in every article
+
+
 class _Doc:
     """Tokens of one article with their folded forms, for the repair and attribute rules."""
 
     def __init__(self, text: str):
         self.text = text
         self.tokens = _tokens(text)
-        self.folded = [matching_form(t) for t, _, _ in self.tokens]
+        self.folded = [_fold_token(t) for t, _, _ in self.tokens]
         self.starts = {s: i for i, (_, s, _) in enumerate(self.tokens)}
         self.ends = {e: i for i, (_, _, e) in enumerate(self.tokens)}
 
@@ -538,15 +556,27 @@ class _Entity:
     key: str
     name: str = ""
     by_story: dict = field(default_factory=lambda: defaultdict(Counter))  # story -> spelling -> count
+    # spellings() and full_names() as of the last `changed()`: call it after changing `by_story`
+    _spellings: Counter | None = field(default=None, repr=False, compare=False)
+    _full_names: set | None = field(default=None, repr=False, compare=False)
+
+    def changed(self) -> None:
+        self._spellings = self._full_names = None
 
     def spellings(self) -> Counter:
-        total = Counter()
-        for counts in self.by_story.values():
-            total.update(counts)
-        return total
+        """Mentions per spelling over all stories (a new Counter: callers may change it)."""
+        if self._spellings is None:
+            total = Counter()
+            for counts in self.by_story.values():
+                total.update(counts)
+            self._spellings = total
+        return Counter(self._spellings)
 
     def full_names(self) -> set[tuple[str, ...]]:
-        return {w for w in (name_words(t, self.type) for t in self.spellings()) if len(w) >= 2}
+        """The name words of its spellings of two words or more (not to be changed by callers)."""
+        if self._full_names is None:
+            self._full_names = {w for w in (name_words(t, self.type) for t in self.spellings()) if len(w) >= 2}
+        return self._full_names
 
 
 @dataclass
@@ -574,6 +604,7 @@ class EntityResolver:
         self.by_single: dict[tuple[str, str], set[int]] = defaultdict(set)  # one-word PER entities
         self.by_key: dict[tuple[str, str], set[int]] = defaultdict(set)  # other types by skeleton of all words
         self.stories: dict[int | None, Counter] = defaultdict(Counter)  # story -> entity -> mentions
+        self._single_keys: dict[int, set] = defaultdict(set)  # entity -> its keys in by_single
 
     # state
     def load(self, entity_rows, mention_rows) -> "EntityResolver":
@@ -585,6 +616,7 @@ class EntityResolver:
             entity.by_story[row["story_id"]][row["text"]] += row["n"]
             self.stories[row["story_id"]][entity.id] += row["n"]
         for entity in self.entities.values():
+            entity.changed()
             self._index(entity)
         return self
 
@@ -603,11 +635,13 @@ class EntityResolver:
             for text in entity.spellings():
                 words = name_words(text, "PER")
                 if words:
-                    self.by_single[("PER", skeleton(words[-1]))].add(entity.id)
+                    key = ("PER", skeleton(words[-1]))
+                    self.by_single[key].add(entity.id)
+                    self._single_keys[entity.id].add(key)
 
     def _unindex_single(self, entity: _Entity) -> None:
-        for ids in self.by_single.values():
-            ids.discard(entity.id)
+        for key in self._single_keys.pop(entity.id, ()):
+            self.by_single[key].discard(entity.id)
 
     # decisions
     def _full_match(self, words, candidates, story, local_mentions) -> int | None:
@@ -687,6 +721,7 @@ class EntityResolver:
         ref = -1 - len(self._new)
         self._new[ref] = _Entity(ref, kind, key)
         self._new[ref].by_story[None][text] += 0
+        self._new[ref].changed()
         return ref
 
     def _kind(self, ref: int) -> str:
@@ -749,6 +784,8 @@ class EntityResolver:
             source, target = self.entities[src], self.entities[dst]
             moved = source.by_story.pop(story, Counter())
             target.by_story[story].update(moved)
+            source.changed()
+            target.changed()
             n = self.stories[story].pop(src, 0)
             self.stories[story][dst] += n
             if not source.by_story:
@@ -756,6 +793,7 @@ class EntityResolver:
                 del self.entities[src]
         for eid, text in pending.added:
             self.entities[eid].by_story[story][text] += 1
+            self.entities[eid].changed()
             self.stories[story][eid] += 1
         for eid in {e for e, _ in pending.added} | {d for _, d in pending.moves}:
             entity = self.entities[eid]
