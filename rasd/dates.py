@@ -26,6 +26,7 @@ _HIJRI = re.compile(
     r"(\d{1,2})\s+(" + "|".join(sorted(_HIJRI_MONTHS, key=len, reverse=True)) + r")\s+(1[34]\d\d)\s*(?:هـ|ه)?"
 )
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
+_YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?![\d-])")  # year first: always year-month-day
 _SETTINGS = {"PREFER_DAY_OF_MONTH": "first", "RETURN_AS_TIMEZONE_AWARE": False, "DATE_ORDER": "DMY",
              "PREFER_DATES_FROM": "past", "REQUIRE_PARTS": ["day", "month", "year"]}
 _EARLIEST, _LATEST = date(1900, 1, 1), date(2100, 1, 1)
@@ -34,6 +35,14 @@ _EARLIEST, _LATEST = date(1900, 1, 1), date(2100, 1, 1)
 def _format(value: datetime, has_time: bool) -> str:
     value = value.replace(tzinfo=None, microsecond=0)
     return value.isoformat() if has_time else value.date().isoformat()
+
+
+def _valid_ymd(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def _hijri(text: str) -> str | None:
@@ -60,6 +69,8 @@ def parse_date(text: str | int | float | None) -> str | None:
         except (OverflowError, OSError, ValueError):
             return None
     text = fold_digits(str(text)).strip()
+    if (ymd := _YMD.match(text)) and not _valid_ymd(*map(int, ymd.groups())):
+        return None  # `2015-13-01` is no date (dateparser would read it as 13 January)
     if _ISO.fullmatch(text):
         try:
             value = datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -6,9 +6,10 @@ import pytest
 from rasd.article import Article, Rejection
 from rasd.decode import decode_bytes
 from rasd.article import InputError
+from rasd.dates import parse_date
 from rasd.ingest import Input, read_input, read_paths
 
-from .conftest import FIXTURES, SEEDS
+from .conftest import FIXTURES, SEEDS, run_rasd
 
 
 def read_all(*paths, **kw):
@@ -113,6 +114,7 @@ def test_ingest_directory_recursive_and_size_limit(tmp_path):
     ({"id": 1, "author": "كاتب"}, "no article text"),
     ({"id": 2, "text": ["قائمة"]}, "should be a string"),
     ({"id": 3, "text": "نص عربي كامل عن الاجتماع", "date": "ليس تاريخا"}, "not a date"),
+    ({"id": 4, "text": "نص عربي كامل عن الاجتماع", "date": "2015-13-01"}, "not a date: '2015-13-01'"),
     ("نص", "expected an object"),
 ])
 def test_ingest_bad_records_are_rejected_with_reason(record, reason):
@@ -129,3 +131,22 @@ def test_ingest_missing_path_is_rejected(tmp_path):
 def test_decode_rejects_control_bytes():
     with pytest.raises(InputError, match="not a text file"):
         decode_bytes(bytes(range(1, 32)) * 20)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("2015-13-01", None),  # month 13: was read as 13 January
+    ("2015-02-30", None),
+    ("2015-00-10", None),
+    ("٢٠١٥-١٣-٠١", None),
+    ("2015-08-10", "2015-08-10"),
+    ("2015-8-1", "2015-08-01"),
+    ("2015-08-10 18:52:49", "2015-08-10T18:52:49"),
+    ("13/01/2015", "2015-01-13"),  # day first when the year comes last
+])
+def test_dates_year_first_is_always_year_month_day(text, value):
+    assert parse_date(text) == value
+
+
+def test_dates_impossible_since_is_a_clear_cli_error(tmp_path):
+    bad = run_rasd("stories", "--since", "2015-13-01", db=tmp_path / "t.db")
+    assert bad.returncode == 2 and "'2015-13-01' is not a date" in bad.stderr and "--since" in bad.stderr
