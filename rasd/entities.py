@@ -105,6 +105,7 @@ class Lexicons:
     aliases: dict[tuple[str, ...], tuple[str, str]]  # folded name words -> (type, group key)
     spellings: dict[str, str]
     longest: int = 4
+    alias_starts: frozenset[str] = frozenset()  # first words of `aliases`
 
 
 @lru_cache(maxsize=1)
@@ -126,7 +127,7 @@ def lexicons() -> Lexicons:
     longest = max(len(p) for s in [*sets.values(), alias_map] for p in s)
     return Lexicons(sets["titles"], sets["roles"], sets["role_prefixes"],
                     {matching_form(w) for w in titles["stops"]}, {matching_form(w) for w in titles["initials"]},
-                    alias_map, aliases.get("spellings", {}), longest)
+                    alias_map, aliases.get("spellings", {}), longest, frozenset(k[0] for k in alias_map if k))
 
 
 # -- name keys -----------------------------------------------------------------------------------
@@ -430,7 +431,8 @@ class _Annotator:
             if words:
                 words[0] = _strip_clitic(words[0])
             best = None
-            for n in range(len(words), 0, -1):
+            # only a word that starts an alias can start a longer one: the others try the one-word forms
+            for n in range(len(words) if words[0] in lex.alias_starts else 1, 0, -1):
                 hit = lex.aliases.get(tuple(words[:n]))
                 if hit is None and n == 1 and len(words[0]) > 3 and words[0][0] in "وبلف":
                     hit = lex.aliases.get((words[0][1:],))

@@ -28,7 +28,7 @@ from .normalize import matching_form
 from .numbers import find_numbers
 from .quotes import find_quotes
 from .search import index_columns
-from .store import Store
+from .store import Store, compact_json
 from .timex import article_base, find_times
 
 __all__ = ["IngestSummary", "Pipeline", "Prepared", "prepare", "annotate"]
@@ -111,16 +111,18 @@ def content_key(article: Article) -> tuple[str, str, str]:
 
 @dataclass
 class Prepared:
-    """What the per-article stages make of one article before the story engine sees it."""
+    """What the per-article stages make of one article before the story engine sees it, encoded as
+    stored where that can be done ahead (in a worker), so the ingesting process only decides and writes."""
 
     article: Article
     feats: object
     sig: str | None
     mentions: list
-    annotations: dict[str, list[dict]]
+    annotations: dict[str, str]  # kind -> its annotations as stored (`compact_json` text)
     failures: list[str] = field(default_factory=list)  # "annotation failed: <stage>: <error>"
     content_hash: str | None = None
     search_columns: tuple[str, ...] | None = None  # `search.index_columns` of the title and text
+    features_json: str | None = None  # the features (and MinHash signature) as stored
 
 
 def prepare(article: Article, engine: StoryEngine, content_hash: str | None = None) -> Prepared:
@@ -142,8 +144,9 @@ def prepare(article: Article, engine: StoryEngine, content_hash: str | None = No
         annotations["date_estimate"] = [{"value": article.published, "reason": estimated}]
     if failures:
         annotations["failed"] = [{"stage": f.split(": ", 2)[1], "error": f.split(": ", 2)[2]} for f in failures]
-    return Prepared(article, feats, sig, mentions, annotations, failures, content_hash,
-                    index_columns(article.title, article.text))
+    return Prepared(article, feats, sig, mentions, {kind: compact_json(items) for kind, items in annotations.items()},
+                    failures, content_hash, index_columns(article.title, article.text),
+                    compact_json(feats.to_json() | ({"m": sig} if sig else {})))
 
 
 _WORKER_ENGINE: StoryEngine | None = None
@@ -211,7 +214,6 @@ class Pipeline:
             return "duplicate"
         prepared = prepared or prepare(article, self.engine, content_hash)
         feats, sig, mentions, annotations = prepared.feats, prepared.sig, prepared.mentions, prepared.annotations
-        stored = feats.to_json() | ({"m": sig} if sig else {})
         with self.store.transaction():
             decision = self.engine.decide(feats, sig)
             if decision.story is None:
@@ -225,7 +227,7 @@ class Pipeline:
             reason = decision.reason
             if prepared.failures:
                 reason = dict(reason or {}) | {"annotation_failed": prepared.failures}
-            rowid = self.store.insert_article(article, content_hash, run_id, stored,
+            rowid = self.store.insert_article(article, content_hash, run_id, prepared.features_json,
                                               story=(story_id, round(decision.score, 4), reason, decision.copy_of),
                                               search_columns=prepared.search_columns)
             entities = self.entities.write(self.store, rowid, story_id, mentions)

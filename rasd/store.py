@@ -19,11 +19,16 @@ from pathlib import Path
 from .article import Article
 from .schema import MIGRATIONS
 
-__all__ = ["Store", "StoreError"]
+__all__ = ["Store", "StoreError", "compact_json"]
 
 
 class StoreError(RuntimeError):
     """The database file cannot be opened or used (not SQLite, read-only, newer schema, ...)."""
+
+
+def compact_json(value) -> str:
+    """The JSON text rasd stores (UTF-8 as is, no spaces)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _now() -> str:
@@ -163,10 +168,11 @@ class Store:
         return self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
 
     def insert_article(self, article: Article, content_hash: str, run_id: int | None,
-                       features: dict | None = None, story: tuple | None = None,
+                       features: dict | str | None = None, story: tuple | None = None,
                        search_columns: tuple[str, ...] | None = None) -> int:
         """Store one article, its story assignment (story id, join score, join reason, copy of) and
-        its search entry (`search.index_columns`, computed here when not given); call inside `transaction()`."""
+        its search entry (`search.index_columns`, computed here when not given); call inside `transaction()`.
+        `features` may be given as its `compact_json` text."""
         story_id, score, reason, copy_of = story or (None, None, None, None)
         rowid = self.db.execute(
             "INSERT INTO articles (id, source, url, title, text, raw, author, published, date_source, origin,"
@@ -174,7 +180,7 @@ class Store:
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (article.id, article.source, article.url, article.title, article.text, article.raw or None,
              article.author, article.published, article.date_source, article.origin, content_hash, run_id,
-             _now(), json.dumps(features, ensure_ascii=False, separators=(",", ":")) if features else None,
+             _now(), (features if isinstance(features, str) else compact_json(features)) if features else None,
              story_id, score, json.dumps(reason, ensure_ascii=False) if reason else None, copy_of),
         ).lastrowid
         self._index_for_search(rowid, article.title, article.text, search_columns)
@@ -319,11 +325,12 @@ class Store:
         return out
 
     # -- per-article annotations (time expressions, quotes, numbers) ---------------------------
-    def add_annotations(self, rowid: int, annotations: dict[str, list[dict]]) -> None:
-        """Store each kind's list of offset-based annotations for one article; call inside `transaction()`."""
+    def add_annotations(self, rowid: int, annotations: dict[str, list[dict] | str]) -> None:
+        """Store each kind's list of offset-based annotations (or its `compact_json` text) for one
+        article; call inside `transaction()`."""
         self.db.executemany(
             "INSERT OR REPLACE INTO annotations (article_rowid, kind, data) VALUES (?, ?, ?)",
-            [(rowid, kind, json.dumps(items, ensure_ascii=False, separators=(",", ":")))
+            [(rowid, kind, items if isinstance(items, str) else compact_json(items))
              for kind, items in annotations.items()],
         )
 
