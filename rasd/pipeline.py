@@ -14,7 +14,6 @@ with `annotation failed: <stage>: <error>` in its `failed` annotations, in its j
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import time
 from collections import deque
@@ -73,11 +72,14 @@ def date_undated(article: Article) -> str | None:
     return reason
 
 
-def _stage(name: str, failures: list[str], fn, *args, fallback=None):
-    """`fn(*args)`, or `fallback` with "annotation failed: <name>: <error>" added to `failures`."""
+def _stage(name: str, failures: list[str] | None, fn, *args, fallback=None):
+    """`fn(*args)`, or `fallback` with "annotation failed: <name>: <error>" added to `failures`
+    (without `failures`, the error is raised)."""
     try:
         return fn(*args)
     except Exception as err:  # noqa: BLE001 - one stage's bug on one article must not stop the run
+        if failures is None:
+            raise
         failures.append(f"annotation failed: {name}: {type(err).__name__}: {err}"[:500])
         return fallback
 
@@ -88,25 +90,19 @@ def annotate(article: Article, mentions: list, failures: list[str] | None = None
 
     A stage that raises leaves its list empty and says so in `failures` (when given; else it raises).
     """
-    if failures is None:
-        times = find_times(article.text, article.published)
-        quotes = find_quotes(article.text, mentions)
-        numbers = find_numbers(article.text, exclude=[(t.start, t.end) for t in times])
-    else:
-        times = _stage("timex", failures, find_times, article.text, article.published, fallback=[])
-        quotes = _stage("quotes", failures, find_quotes, article.text, mentions, fallback=[])
-        numbers = _stage("numbers", failures, lambda: find_numbers(
-            article.text, exclude=[(t.start, t.end) for t in times]), fallback=[])
+    times = _stage("timex", failures, find_times, article.text, article.published, fallback=[])
+    quotes = _stage("quotes", failures, find_quotes, article.text, mentions, fallback=[])
+    numbers = _stage("numbers", failures, lambda: find_numbers(
+        article.text, exclude=[(t.start, t.end) for t in times]), fallback=[])
     return {"times": [t.to_json() for t in times], "quotes": [q.to_json() for q in quotes],
             "numbers": [n.to_json() for n in numbers]}
 
 
-def content_key(article: Article) -> tuple[str, str, str]:
-    """(matching title, matching body, content hash): the same text from the same outlet is a
+def content_hash(article: Article) -> str:
+    """Hash of outlet and matching-form title and text: the same text from the same outlet is a
     re-scrape (stored once); from another outlet it is a reprint, kept and linked as a copy."""
-    match_title, match_body = matching_form(article.title), matching_form(article.text)
-    key = f"{(article.source or '').casefold()}\n{match_title}\n{match_body}"
-    return match_title, match_body, hashlib.sha1(key.encode("utf-8")).hexdigest()
+    key = f"{(article.source or '').casefold()}\n{matching_form(article.title)}\n{matching_form(article.text)}"
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -125,7 +121,7 @@ class Prepared:
     features_json: str | None = None  # the features (and MinHash signature) as stored
 
 
-def prepare(article: Article, engine: StoryEngine, content_hash: str | None = None) -> Prepared:
+def prepare(article: Article, engine: StoryEngine, known_hash: str | None = None) -> Prepared:
     """Run the per-article stages (date estimate, features, entity mentions, annotations, search keys).
 
     Pure with respect to the store and the engine's state, so it can run in worker processes. The
@@ -133,8 +129,6 @@ def prepare(article: Article, engine: StoryEngine, content_hash: str | None = No
     in `failures` and its output left empty.
     """
     failures: list[str] = []
-    if content_hash is None:
-        content_hash = content_key(article)[2]
     estimated = _stage("date estimate", failures, date_undated, article)
     feats, sig = engine.features(article.title, article.text, article.published)
     mentions = _stage("entities", failures, annotate_mentions, article.text, fallback=[])
@@ -145,7 +139,7 @@ def prepare(article: Article, engine: StoryEngine, content_hash: str | None = No
     if failures:
         annotations["failed"] = [{"stage": f.split(": ", 2)[1], "error": f.split(": ", 2)[2]} for f in failures]
     return Prepared(article, feats, sig, mentions, {kind: compact_json(items) for kind, items in annotations.items()},
-                    failures, content_hash, index_columns(article.title, article.text),
+                    failures, known_hash or content_hash(article), index_columns(article.title, article.text),
                     compact_json(feats.to_json() | ({"m": sig} if sig else {})))
 
 
@@ -201,18 +195,15 @@ class Pipeline:
         """
         prepared = article if isinstance(article, Prepared) else None
         article = prepared.article if prepared else article
-        if prepared and prepared.content_hash:
-            content_hash = prepared.content_hash
-        else:
-            content_hash = content_key(article)[2]
-        existing = self.store.find_duplicate(article.id, article.url, content_hash)
+        key = prepared.content_hash if prepared and prepared.content_hash else content_hash(article)
+        existing = self.store.find_duplicate(article.id, article.url, key)
         if existing and existing["id"] == article.id and article.id_source == "path" \
-                and existing["content_hash"] != content_hash and not (article.url and existing["url"] == article.url):
-            article.id = f"{article.id}-{content_hash[:8]}"  # same file name, different article
-            existing = self.store.find_duplicate(article.id, article.url, content_hash)
+                and existing["content_hash"] != key and not (article.url and existing["url"] == article.url):
+            article.id = f"{article.id}-{key[:8]}"  # same file name, different article
+            existing = self.store.find_duplicate(article.id, article.url, key)
         if existing:
             return "duplicate"
-        prepared = prepared or prepare(article, self.engine, content_hash)
+        prepared = prepared or prepare(article, self.engine, key)
         feats, sig, mentions, annotations = prepared.feats, prepared.sig, prepared.mentions, prepared.annotations
         with self.store.transaction():
             decision = self.engine.decide(feats, sig)
@@ -227,7 +218,7 @@ class Pipeline:
             reason = decision.reason
             if prepared.failures:
                 reason = dict(reason or {}) | {"annotation_failed": prepared.failures}
-            rowid = self.store.insert_article(article, content_hash, run_id, prepared.features_json,
+            rowid = self.store.insert_article(article, key, run_id, prepared.features_json,
                                               story=(story_id, round(decision.score, 4), reason, decision.copy_of),
                                               search_columns=prepared.search_columns)
             entities = self.entities.write(self.store, rowid, story_id, mentions)
