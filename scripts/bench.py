@@ -7,8 +7,8 @@
     with their medians.
 (b) in process, once: the story engine's time per article (decide + thread link + register) for the
     first and the last 1,000 articles, to show the cost does not grow with the archive.
-(c) per-article stages on a sample of one day (`--stage-sample` articles): ms per article for features,
-    NER + titles/roles, time expressions, quotes and numbers; and the story-report analysis (summary,
+(c) per-article stages on a sample of one day (`--stage-sample` articles): ms per article (median and
+    mean) for features, NER + titles/roles, time expressions, quotes and numbers; and the story-report analysis (summary,
     timeline, quotes, numbers) per story of the last end-to-end database.
 (d) search latency (p50/p95) on the last end-to-end database, with scripts/bench_search.py's queries.
 """
@@ -111,7 +111,9 @@ def stage_costs(day: Path, sample: int) -> dict:
         for key, spent in zip(costs, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
             costs[key].append(spent)
         tokens += len(art.text.split())
+    # long articles cost most: the mean, not the median, is what a whole ingest pays per article
     out = {f"{k}_ms_median": round(statistics.median(v) * 1000, 2) for k, v in costs.items()}
+    out |= {f"{k}_ms_mean": round(statistics.fmean(v) * 1000, 2) for k, v in costs.items()}
     out |= {f"{k}_articles_per_s": round(len(v) / sum(v), 1) for k, v in costs.items()}
     out["ner_entities_words_per_s"] = round(tokens / sum(costs["ner_entities"]))
     out["articles"] = len(articles)
