@@ -106,6 +106,7 @@ class Lexicons:
     spellings: dict[str, str]
     longest: int = 4
     alias_starts: frozenset[str] = frozenset()  # first words of `aliases`
+    title_starts: frozenset[str] = frozenset()  # first words of `titles`
 
 
 @lru_cache(maxsize=1)
@@ -127,7 +128,8 @@ def lexicons() -> Lexicons:
     longest = max(len(p) for s in [*sets.values(), alias_map] for p in s)
     return Lexicons(sets["titles"], sets["roles"], sets["role_prefixes"],
                     {matching_form(w) for w in titles["stops"]}, {matching_form(w) for w in titles["initials"]},
-                    alias_map, aliases.get("spellings", {}), longest, frozenset(k[0] for k in alias_map if k))
+                    alias_map, aliases.get("spellings", {}), longest, frozenset(k[0] for k in alias_map if k),
+                    frozenset(p[0] for p in sets["titles"] if p))
 
 
 # -- name keys -----------------------------------------------------------------------------------
@@ -139,6 +141,7 @@ def zipf(word: str) -> float:
     return zipf_frequency(word, "ar")
 
 
+@lru_cache(maxsize=200_000)
 def _strip_clitic(word: str) -> str:
     """`والعراق` → `العراق`, `للعراق` → `العراق`, `وبغداد` → `بغداد` (only when a 3+ letter word is left)."""
     if word.startswith("لل") and len(word) > 4:
@@ -284,8 +287,12 @@ def _match_phrase(folded: list[str], end: int, phrases: set[tuple[str, ...]], lo
     return -1
 
 
-def _match_forward(folded: list[str], start: int, phrases: set[tuple[str, ...]], longest: int) -> int:
-    """End index of the longest phrase of `phrases` starting at token `start`, or -1."""
+def _match_forward(folded: list[str], start: int, phrases: set[tuple[str, ...]], longest: int,
+                   starts: frozenset[str] | None = None) -> int:
+    """End index of the longest phrase of `phrases` starting at token `start`, or -1; `starts`, the
+    phrases' first words when given, answers most tokens at once."""
+    if starts is not None and start < len(folded) and folded[start] not in starts:
+        return -1
     for n in range(min(longest, len(folded) - start), 0, -1):
         if tuple(folded[start:start + n]) in phrases:
             return start + n
@@ -396,12 +403,13 @@ class _Annotator:
         taken = {i for s in spans for i in range(s[0], s[1])}
         i, n = 0, len(doc.tokens)
         while i < n:
-            end = _match_forward(doc.folded, i, lex.titles, lex.longest)
+            end = _match_forward(doc.folded, i, lex.titles, lex.longest, lex.title_starts)
             if end < 0 or i in taken:
                 i += 1
                 continue
-            while end < n and end not in taken and (_match_forward(doc.folded, end, lex.titles, lex.longest) > end):
-                end = _match_forward(doc.folded, end, lex.titles, lex.longest)
+            while end < n and end not in taken \
+                    and _match_forward(doc.folded, end, lex.titles, lex.longest, lex.title_starts) > end:
+                end = _match_forward(doc.folded, end, lex.titles, lex.longest, lex.title_starts)
             last = end
             while last < n and last - end < NAME_WORDS and last not in taken and self._name_like(last, last == end):
                 last += 1
