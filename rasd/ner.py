@@ -4,7 +4,8 @@ A linear-chain CRF (python-crfsuite) tags ANERcorp-style tokens with BIO tags. T
 `tokenize` cuts from display text: punctuation split off, clitics (`و ب ل ك ف ال`) left on the word
 as ANERcorp leaves them. Each token is described by its matching form, affixes, the clitic-stripped
 word, its snowball stem, its shape, word clusters learned from SaudiNewsNet and a gazetteer learned
-from ANERcorp train (plus pycountry's Arabic country names), in a ±2 window with word bigrams.
+from ANERcorp train (names' words as written and clitic-stripped, plus pycountry's Arabic country
+names), in a ±2 window with word bigrams.
 
 The model and its lexicon are data in `rasd/data/` (`ner.crfsuite`, `ner_lexicon.json.gz`,
 `word_clusters.json.gz`), trained by `scripts/train_word_clusters.py` and `scripts/train_ner.py`.
@@ -96,7 +97,8 @@ class Lexicon:
 
     `clusters` maps a matching form to its cluster ids at a few granularities (k-means over
     word2vec vectors trained on SaudiNewsNet); `gazetteer` maps a matching form to tags such as
-    `PER+` (seen in a PER name, mostly as a name) or `LOC-` (seen in a place name, mostly not).
+    `PER+` (seen in a PER name, mostly as a name) or `LOC-` (seen in a place name, mostly not),
+    and `sPER+` and the like for a form seen in names behind clitics only (`بغداد` from `وبغداد`).
     The last number of a word's cluster entry is its frequency class in SaudiNewsNet.
     """
 

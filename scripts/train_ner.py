@@ -7,7 +7,8 @@ The dev split is the last 10% of train's sentences (ANERcorp's official split is
 The model scored on dev is trained without it; the shipped model is then trained on all of train.
 Gazetteer features are built cross-fold: each fifth of the training sentences gets its gazetteer
 from the other four fifths, so the CRF learns how far a name seen elsewhere can be trusted on new
-text rather than trusting its own training labels. Word clusters come from
+text rather than trusting its own training labels. The gazetteer also keys names' words by their
+clitic-stripped form (`sPER+` for `بغداد` seen only as `وبغداد`). Word clusters come from
 `scripts/train_word_clusters.py`. Writes `rasd/data/ner.crfsuite` and `rasd/data/ner_lexicon.json.gz`.
 """
 from __future__ import annotations
@@ -44,25 +45,45 @@ def country_names() -> dict[str, list[str]]:
     return {word: sorted(t) for word, t in tags.items()}
 
 
-def gazetteer(sentences: list[tuple[list[str], list[str]]], extra: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Matching form -> tags like `PER+` (inside a PER name at least half the times it is seen) or `PER-`."""
+def _inside(forms_of: list[list[str]], sentences: list) -> tuple[Counter, dict[str, Counter]]:
+    """How often each form is seen, and how often inside a name of each type."""
     seen: Counter = Counter()
     inside: dict[str, Counter] = defaultdict(Counter)
-    for tokens, tags in sentences:
-        forms = [matching_form(t) for t in tokens]
-        seen.update(forms)
+    for forms, (_, tags) in zip(forms_of, sentences):
+        seen.update(f for f in forms if f)
         for kind, start, end in chunks(tags):
             for form in forms[start:end]:
-                inside[form][kind] += 1
+                if form:
+                    inside[form][kind] += 1
+    return seen, inside
+
+
+def gazetteer(sentences: list[tuple[list[str], list[str]]], extra: dict[str, list[str]],
+              strip: Lexicon | None = None) -> dict[str, list[str]]:
+    """Matching form -> tags like `PER+` (inside a PER name at least half the times it is seen) or `PER-`.
+
+    With `strip` (a lexicon for `strip_clitics`), words seen behind clitics also give their bare
+    form `sPER+`/`sPER-` tags, unless the bare form has its own tag of that type.
+    """
+    forms_of = [[matching_form(t) for t in tokens] for tokens, _ in sentences]
+    seen, inside = _inside(forms_of, sentences)
     table = {form: list(tags) for form, tags in extra.items()}
     for form, kinds in inside.items():
         table.setdefault(form, []).extend(f"{kind}{'+' if n * 2 >= seen[form] else '-'}" for kind, n in sorted(kinds.items()))
+    if strip is not None:
+        stripped_of = [[word if clitics else "" for clitics, word in map(strip.strip_clitics, forms)] for forms in forms_of]
+        seen, inside = _inside(stripped_of, sentences)
+        for form, kinds in inside.items():
+            tags = table.setdefault(form, [])
+            for kind, n in sorted(kinds.items()):
+                if f"{kind}+" not in tags and f"{kind}-" not in tags:
+                    tags.append(f"s{kind}{'+' if n * 2 >= seen[form] else '-'}")
     return table
 
 
 def lexicon(sentences: list, clusters: dict, countries: dict) -> Lexicon:
     """The lexicon learned from these sentences: the word clusters and their gazetteer."""
-    return Lexicon(clusters, gazetteer(sentences, countries))
+    return Lexicon(clusters, gazetteer(sentences, countries, Lexicon(clusters, {})))
 
 
 def crossfold_features(sentences: list, clusters: dict, countries: dict) -> list[list[list[str]]]:
@@ -148,6 +169,9 @@ def main() -> None:
         "grid": {f"c1={a} c2={b}": round(r["micro"]["f1"], 4) for (a, b), r in results.items()},
         **{k: best[k] for k in ("sentences", "tokens", "accuracy", "types", "micro")},
     }
+    if args.report.exists():  # the neural section is train_ner_neural.py's: keep it
+        previous = json.loads(args.report.read_text(encoding="utf-8"))
+        report.update({k: v for k, v in previous.items() if k.startswith("neural")})
     args.report.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"best c1={c1} c2={c2}: dev micro F1 {best['micro']['f1']:.4f} -> {args.report}")
     if args.no_final:
