@@ -228,3 +228,19 @@ def test_ner_viterbi_many_decodes_each_sentence_as_alone():
     emissions = [rng.normal(size=(n, 4)) for n in (1, 5, 2, 9, 3)]
     zero = np.zeros(4)
     assert viterbi_many(emissions, transitions) == [viterbi(e, transitions, zero, zero) for e in emissions]
+
+
+def test_ner_gazetteer_keys_names_behind_clitics_by_their_bare_form():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from train_ner import gazetteer
+
+    from rasd.ner import Lexicon
+
+    sentences = [(["زار", "وبغداد", "بغداد"], ["O", "B-LOC", "O"]), (["في", "ولندن", "لندن"], ["O", "B-LOC", "B-LOC"])]
+    table = gazetteer(sentences, {}, Lexicon({"بغداد": [0], "لندن": [0]}, {}))
+    assert table["وبغداد"] == ["LOC+"] and table["بغداد"] == ["sLOC+"]  # seen bare only outside names
+    assert table["لندن"] == ["LOC+"]  # its own tag wins
+    assert "بغداد" not in gazetteer(sentences, {})
