@@ -46,8 +46,8 @@ class IngestSummary:
 
     def to_json(self) -> dict:
         return {"ingested": self.ingested, "duplicates": self.duplicates,
-                "rejected": [{"path": r.path, "reason": r.reason} for r in self.rejected],
-                "warnings": self.warnings}
+                "rejected": [{"path": r.path, "reason": r.reason} for r in self.rejected]} \
+            | ({"warnings": self.warnings} if self.warnings else {})
 
 
 def story_title(article: Article) -> str:
