@@ -18,6 +18,7 @@ expire from the candidate index.
 """
 from __future__ import annotations
 
+import heapq
 import json
 import math
 from collections.abc import Callable
@@ -422,18 +423,13 @@ class StoryEngine:
                     hits[sid] = hits.get(sid, 0.0) + 1.0
             else:  # a common name only adds weight to stories already found, looked up per story
                 long_names.append(name)
-        for sid in hits if long_names else ():
-            names = self.stories[sid].names
-            hits[sid] += sum(1.0 for name in long_names if name in names)
-        ranked = sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))
-        out = []
-        for sid, _ in ranked:
-            story = self.stories[sid]
-            if self._live(story, feats.time):
-                out.append(story)
-                if len(out) >= MAX_CANDIDATES:
-                    break
-        return out
+        stories, time = self.stories, feats.time
+        live = {sid: n for sid, n in hits.items() if self._live(stories[sid], time)}  # only these can be returned
+        for sid in live if long_names else ():
+            names = stories[sid].names
+            live[sid] += sum(1.0 for name in long_names if name in names)
+        ranked = heapq.nsmallest(MAX_CANDIDATES, live.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [stories[sid] for sid, _ in ranked]
 
     @staticmethod
     def _expired(story: StoryState, time: float) -> bool:
