@@ -18,6 +18,7 @@ expire from the candidate index.
 """
 from __future__ import annotations
 
+import heapq
 import json
 import math
 from collections.abc import Callable
@@ -35,6 +36,8 @@ __all__ = ["Decision", "JoinModel", "StoryEngine", "StoryState", "SIGNALS", "day
 SIGNALS = ("body", "title", "title_body", "lede", "max_body", "max_lede", "title_cover", "core", "anchor",
            "burst_cover", "burst_article", "burst_mass", "title_miss", "story_miss", "names", "numbers", "time", "undated", "size")
 EVENT_WINDOW_DAYS = 4.0  # a story takes no new article more than this many days after its last one
+STORY_SPAN_DAYS = 6.0  # ...nor more than this many after its first: a happening and its aftermath "within days";
+# without it a daily template (a market's close, the weather, the royal court's audiences) grew for weeks
 MAX_CANDIDATES = 24
 ANCHORS = 8  # a story's event words: the stems most of its members' ledes share, rarest first
 MEMBER_VECTORS = 8  # a story keeps its first and latest members' vectors for single-link signals
@@ -396,7 +399,8 @@ class StoryEngine:
     def _live(self, story: StoryState, time: float | None) -> bool:
         if time is None or story.last is None:
             return True
-        return story.first - EVENT_WINDOW_DAYS <= time <= story.last + EVENT_WINDOW_DAYS
+        return story.first - EVENT_WINDOW_DAYS <= time <= min(story.last + EVENT_WINDOW_DAYS,
+                                                              story.first + STORY_SPAN_DAYS)
 
     def candidates(self, feats: Features) -> list[StoryState]:
         """Stories sharing index terms with the article and within the event window."""
@@ -419,22 +423,17 @@ class StoryEngine:
                     hits[sid] = hits.get(sid, 0.0) + 1.0
             else:  # a common name only adds weight to stories already found, looked up per story
                 long_names.append(name)
-        for sid in hits if long_names else ():
-            names = self.stories[sid].names
-            hits[sid] += sum(1.0 for name in long_names if name in names)
-        ranked = sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))
-        out = []
-        for sid, _ in ranked:
-            story = self.stories[sid]
-            if self._live(story, feats.time):
-                out.append(story)
-                if len(out) >= MAX_CANDIDATES:
-                    break
-        return out
+        stories, time = self.stories, feats.time
+        live = {sid: n for sid, n in hits.items() if self._live(stories[sid], time)}  # only these can be returned
+        for sid in live if long_names else ():
+            names = stories[sid].names
+            live[sid] += sum(1.0 for name in long_names if name in names)
+        ranked = heapq.nsmallest(MAX_CANDIDATES, live.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [stories[sid] for sid, _ in ranked]
 
     @staticmethod
     def _expired(story: StoryState, time: float) -> bool:
-        return story.last is not None and time - story.last > EVENT_WINDOW_DAYS
+        return story.last is not None and (time - story.last > EVENT_WINDOW_DAYS or time - story.first > STORY_SPAN_DAYS)
 
     # -- decisions ----------------------------------------------------------------------------
     def decide(self, feats: Features, sig: str | None,

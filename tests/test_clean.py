@@ -78,3 +78,16 @@ def test_clean_title_drops_wire_desk_label():
     assert clean_title("سياسي / الزياني يؤكد تمسك دول مجلس التعاون") == "الزياني يؤكد تمسك دول مجلس التعاون"
     assert clean_title("عام /  تنفيذ حكم القتل") == "تنفيذ حكم القتل"
     assert clean_title("الاقتصاد السعودي / نظرة") == "الاقتصاد السعودي / نظرة"
+
+
+def test_clean_drops_okaz_share_bar_prefix():
+    """Okaz (SaudiNewsNet 2015-08-11) opens every article with its share bar on the first line."""
+    text = (" شارك من خلال تويتر فيسبوك جوجل بلس اكتب رأيك كرمت القيادة الرشيدة شهداء التفجير الإرهابي في مسجد"
+            " مقر قوات الطوارئ الخاصة بعسير، بوسام الملك عبدالعزيز من الدرجة الثالثة.\n وعبر ذوو أسر الشهداء عن اعتزازهم.")
+    cleaned = clean_text(text)
+    assert cleaned.text.startswith("كرمت القيادة الرشيدة شهداء التفجير الإرهابي")
+    assert "جوجل" not in cleaned.text and "اكتب رأيك" not in cleaned.text
+    assert ("share_bar", "شارك من خلال تويتر فيسبوك جوجل بلس اكتب رأيك ") in cleaned.removed
+    # a sentence that merely starts with شارك is kept
+    kept = clean_text("شارك وزير الخارجية في اجتماع مجلس التعاون أمس.").text
+    assert kept == "شارك وزير الخارجية في اجتماع مجلس التعاون أمس."

@@ -42,3 +42,29 @@ def test_cluster_day_by_day_equals_at_once_and_ids_stable(tmp_path):
     # no earlier story changed id or lost an article; later articles only joined or opened stories
     assert all(members <= after[sid] for sid, members in before.items())
     assert len(after) > len(before) and any(len(m) > 1 for m in after.values())
+
+
+def test_cluster_story_takes_aftermath_within_days_not_weeks():
+    """A story stays open 4 days after its latest article but never more than 6 after its first:
+    a daily template fed every day (a market's close, the weather) must not grow for weeks."""
+    from pathlib import Path
+
+    from rasd.cluster import STORY_SPAN_DAYS, StoryEngine
+    from rasd.ingest import read_paths
+
+    from .conftest import SEEDS
+
+    first, later, latest = list(read_paths([Path(p) for p in SEEDS]))[:3]
+    engine = StoryEngine()
+
+    def feats(article, day):
+        return engine.features(article.title, article.text, f"2021-12-{day:02d}T10:00:00")
+
+    for rowid, (article, day) in enumerate([(first, 1), (later, 5)], start=1):
+        f, sig = feats(article, day)
+        engine.register(rowid, article.id, 1, 1, f, sig, None)  # placed in story 1, as a stored run would
+    assert STORY_SPAN_DAYS == 6.0
+    within, _ = feats(latest, 7)  # 2 days after the latest member, 6 after the first: still open
+    beyond, _ = feats(latest, 9)  # 4 days after the latest member but 8 after the first: closed
+    assert 1 in [s.id for s in engine.candidates(within)]
+    assert 1 not in [s.id for s in engine.candidates(beyond)]
