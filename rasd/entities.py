@@ -49,7 +49,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import DATA_DIR
-from .normalize import matching_form
+from .normalize import matching_form, matching_word
 
 __all__ = ["EntityMention", "EntityError", "EntityResolver", "PendingEntities", "alias_key", "annotate_mentions", "name_words", "same_word",
            "same_entity", "display_name", "load_variant_pairs", "score_variants"]
@@ -273,12 +273,6 @@ def _commonness(name: str) -> float:
 
 # -- mentions in one article ---------------------------------------------------------------------
 
-def _tokens(text: str) -> list[tuple[str, int, int]]:
-    from .ner import tokenize
-
-    return tokenize(text)
-
-
 def _match_phrase(folded: list[str], end: int, phrases: set[tuple[str, ...]], longest: int) -> int:
     """Start index of the longest phrase of `phrases` ending at token `end` (exclusive), or -1."""
     for n in range(min(longest, end), 0, -1):
@@ -299,16 +293,14 @@ def _match_forward(folded: list[str], start: int, phrases: set[tuple[str, ...]],
     return -1
 
 
-_fold_token = lru_cache(maxsize=200_000)(matching_form)  # the same words recur in every article
-
 
 class _Doc:
     """Tokens of one article with their folded forms, for the repair and attribute rules."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, tokens: list[tuple[str, int, int]]):
         self.text = text
-        self.tokens = _tokens(text)
-        self.folded = [_fold_token(t) for t, _, _ in self.tokens]
+        self.tokens = tokens
+        self.folded = [matching_word(t) for t, _, _ in self.tokens]
         self.starts = {s: i for i, (_, s, _) in enumerate(self.tokens)}
         self.ends = {e: i for i, (_, _, e) in enumerate(self.tokens)}
 
@@ -350,8 +342,8 @@ def _cut_chars(text: str, start: int, letters: int) -> int:
 class _Annotator:
     """The mention rules for one article."""
 
-    def __init__(self, text: str, tagger):
-        self.doc = _Doc(text)
+    def __init__(self, text: str, tagger, tokens: list[tuple[str, int, int]]):
+        self.doc = _Doc(text, tokens)
         self.lex = lexicons()
         gaz = tagger.featurizer.lexicon.gazetteer
         alias_words = {words[0] for words in self.lex.aliases}
@@ -551,10 +543,11 @@ class _Annotator:
 
 def annotate_mentions(text: str, tagger=None) -> list[EntityMention]:
     """Entity mentions of an article's display text, with titles and roles, in text order."""
-    from .ner import find_mentions, load_tagger
+    from .ner import find_mentions, load_tagger, tokenize
 
     tagger = tagger or load_tagger()
-    return _Annotator(text, tagger).run(find_mentions(text, tagger))
+    tokens = tokenize(text)  # one tokenization for the tagger and the rules
+    return _Annotator(text, tagger, tokens).run(find_mentions(text, tagger, tokens))
 
 
 # -- canonical entities --------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from . import DATA_DIR
 from .conll import chunks, read_blocks, read_gold, score
-from .normalize import matching_form, strip_marks
+from .normalize import matching_form, matching_word, strip_marks
 
 __all__ = ["Mention", "Lexicon", "Featurizer", "Tagger", "read_crfsuite", "NeuralFeaturizer", "NeuralTagger", "NerError", "TYPES",
            "tokenize", "load_tagger", "tag_tokens", "tag_sentences", "find_mentions", "tag_conll", "evaluate_conll"]
@@ -193,6 +193,9 @@ WINDOW = {
     2: ("w", "st", "c1", "c2", "gz", "sgz"),
 }
 PAIRS = (("w", -1), ("w", 1), ("c2", -1), ("c2", 1))
+_AFFIXES = tuple((n, f"p{n}", f"s{n}") for n in range(1, 5))  # (length, prefix name, suffix name)
+_CLUSTER_NAMES = ("c0", "c1", "c2", "c3")
+_STRIPPED_CLUSTER_NAMES = ("sc0", "sc1", "sc2", "sc3")
 
 
 class Featurizer:
@@ -207,24 +210,25 @@ class Featurizer:
 
     def word_features(self, token: str) -> dict[str, list[str]]:
         """Features of one token, by name, before the window position is added."""
-        form = matching_form(token) or token
+        form = matching_word(token) or token
         clitics, stripped = self.lexicon.strip_clitics(form)
         clusters = self.lexicon.clusters
         gaz = self.lexicon.gazetteer
+        size = len(form)
         feats = {
             "w": [form], "cl": [clitics], "st": [stripped], "sh": [_shape(token)],
-            "sm": [self._stem(strip_marks(token))], "len": [str(min(len(form), 8))],
+            "sm": [self._stem(strip_marks(token))], "len": [str(min(size, 8))],
             "gz": gaz.get(form, []), "sgz": gaz.get(stripped, []) if clitics else [],
         }
-        for n in range(1, 5):
-            feats[f"p{n}"] = [form[:n]] if len(form) > n else []
-            feats[f"s{n}"] = [form[-n:]] if len(form) > n else []
-        for key, word in (("c", form), ("sc", stripped)):
-            ids = clusters.get(word)
-            for level in range(4):
-                feats[f"{key}{level}"] = [str(ids[level])] if ids and level < len(ids) else ["-"]
-        ids = clusters.get(form)
-        feats["fq"] = [str(ids[-1])] if ids and len(ids) > 4 else ["-"]
+        for n, prefix, suffix in _AFFIXES:
+            feats[prefix] = [form[:n]] if size > n else []
+            feats[suffix] = [form[-n:]] if size > n else []
+        form_ids = clusters.get(form)
+        for names, ids in ((_CLUSTER_NAMES, form_ids), (_STRIPPED_CLUSTER_NAMES, clusters.get(stripped))):
+            known = len(ids) if ids else 0
+            for level, name in enumerate(names):
+                feats[name] = [str(ids[level])] if level < known else ["-"]
+        feats["fq"] = [str(form_ids[-1])] if form_ids and len(form_ids) > 4 else ["-"]
         return feats
 
     def windows(self, token: str) -> tuple[dict[str, list[str]], dict[int, list[str]]]:
@@ -495,35 +499,38 @@ def viterbi(emissions, transitions, start, end) -> list[int]:
 def viterbi_many(emissions: list, transitions) -> list[list[int]]:
     """`viterbi` (no start or end scores) of several sentences at once: emissions [T_b, K] each.
 
-    The sentences are padded to the longest; past its end a sentence keeps its scores and its
+    The sentences are decoded longest first, so those still running at a step are a prefix of the
+    batch and each step works on that prefix alone; past its end a sentence keeps its scores and its
     back-pointers point to themselves, so each path is what `viterbi` finds for it alone.
     """
     import numpy as np
 
-    lengths = np.array([len(e) for e in emissions])
-    count, steps, size = len(emissions), int(lengths.max()), transitions.shape[0]
+    order = sorted(range(len(emissions)), key=lambda b: -len(emissions[b]))
+    lengths = [len(emissions[b]) for b in order]
+    count, steps, size = len(order), lengths[0], transitions.shape[0]
     padded = np.zeros((count, steps, size))
-    for b, e in enumerate(emissions):
-        padded[b, :len(e)] = e
+    for row, b in enumerate(order):
+        padded[row, :lengths[row]] = emissions[b]
     score = padded[:, 0].copy()
     back = np.empty((steps, count, size), dtype=np.intp)
     same = np.arange(size)
+    active = count
     for t in range(1, steps):
-        total = score[:, :, None] + transitions  # [sentence, from, to]
-        best = total.argmax(1)
-        moved = np.take_along_axis(total, best[:, None, :], 1)[:, 0] + padded[:, t]
-        active = lengths > t
-        if active.all():
-            score, back[t] = moved, best
-        else:
-            score = np.where(active[:, None], moved, score)
-            back[t] = np.where(active[:, None], best, same)
+        while lengths[active - 1] <= t:
+            active -= 1
+        total = score[:active, :, None] + transitions  # [sentence, from, to]
+        back[t, :active] = total.argmax(1)
+        back[t, active:] = same
+        score[:active] = total.max(1) + padded[:active, t]  # the max is the score at the argmax
     paths = np.empty((steps, count), dtype=np.intp)
     paths[-1] = score.argmax(1)
     rows = np.arange(count)
     for t in range(steps - 1, 0, -1):
         paths[t - 1] = back[t][rows, paths[t]]
-    return [paths[:n, b].tolist() for b, n in enumerate(lengths)]
+    out: list[list[int]] = [[] for _ in order]
+    for row, b in enumerate(order):
+        out[b] = paths[:lengths[row], row].tolist()
+    return out
 
 
 class NeuralTagger:
@@ -597,11 +604,13 @@ def _sentences(tokens: list[tuple[str, int, int]], text: str):
         yield current
 
 
-def find_mentions(text: str, tagger: Tagger | None = None) -> list[Mention]:
-    """Entity mentions in `text`, with character offsets into `text` itself."""
+def find_mentions(text: str, tagger: Tagger | None = None,
+                  tokens: list[tuple[str, int, int]] | None = None) -> list[Mention]:
+    """Entity mentions in `text`, with character offsets into `text` itself; `tokens` is
+    `tokenize(text)` when the caller has it already."""
     tagger = tagger or load_tagger()
     mentions = []
-    sentences = list(_sentences(tokenize(text), text))
+    sentences = list(_sentences(tokenize(text) if tokens is None else tokens, text))
     for sentence, tags in zip(sentences, tagger.tag_many([[t for t, _, _ in s] for s in sentences])):
         for kind, first, last in chunks(tags):
             start, end = sentence[first][1], sentence[last - 1][2]

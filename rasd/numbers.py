@@ -20,9 +20,10 @@ import json
 import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from . import DATA_DIR
-from .normalize import matching_form
+from .normalize import matching_form, matching_word
 
 __all__ = ["Quantity", "NumbersError", "find_numbers", "compare_numbers", "parse_number_words", "count_key",
            "score_numbers"]
@@ -31,8 +32,6 @@ _MARK = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
 _TOKEN = re.compile(rf"(?P<num>\d+(?:[.,\u066b\u066c]\d+)*)|(?P<word>(?:[^\W\d_]|[{_MARK}])+)|(?P<punct>\S)")
 _CLITIC = re.compile(r"^(?:و|ف|ب|ل|ك|وب|ول|فب|فل|وك)(?=..)")
 _ADJECTIVE_END = ("ي", "يه", "يين", "يون", "يا", "يتين", "يتان")
-
-_fold = lru_cache(maxsize=200_000)(matching_form)  # the same words recur in every article
 
 class NumbersError(ValueError):
     """Input to the numbers stage that cannot be used (named in the message)."""
@@ -60,8 +59,7 @@ def _plain(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
 
-@dataclass(frozen=True)
-class _Tok:
+class _Tok(NamedTuple):  # a tuple: an article has thousands, and a frozen dataclass is slow to build
     text: str
     start: int
     end: int
@@ -91,15 +89,24 @@ def _lexicon() -> dict:
             "measures": {matching_form(k): v for k, v in data["units_of_measure"].items()}, **sets}
 
 
+@lru_cache(maxsize=200_000)
+def _word_forms(word: str) -> tuple[str, str]:
+    """(folded form, folded form without a leading clitic) of a word token; words recur in every article."""
+    form = matching_word(word)
+    return form, _CLITIC.sub("", form)
+
+
 def _tokens(text: str) -> list[_Tok]:
     out = []
     last = 0
     for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
-        form = _fold(m.group()) if kind != "punct" else m.group()
-        bare = _CLITIC.sub("", form) if kind == "word" else form
-        out.append(_Tok(m.group(), m.start(), m.end(), kind, form, bare, text[last:m.start()]))
-        last = m.end()
+        kind, token, start = m.lastgroup, m.group(), m.start()
+        if kind == "word":
+            form, bare = _word_forms(token)
+        else:
+            form = bare = matching_word(token) if kind == "num" else token
+        out.append(_Tok(token, start, start + len(token), kind, form, bare, text[last:start]))
+        last = start + len(token)
     return out
 
 

@@ -27,10 +27,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from . import DATA_DIR
 from .features import skeleton
-from .normalize import matching_form
+from .normalize import matching_form, matching_word
 
 __all__ = ["Quote", "QuotesError", "find_quotes", "group_quotes", "speaker_key", "quote_spans", "same_speaker",
            "score_quotes", "load_gold"]
@@ -40,10 +41,9 @@ _TOKEN = re.compile(rf"(?:[^\W_]|[{_MARK}])+|\S")
 QUOTE_CHARS = frozenset('"“”«»„‟″')
 _OPEN_BEFORE = frozenset(" \t(:،,;[—-–/")
 _SENTENCE_PUNCT = frozenset(".!?؟…")
+_BOUND_CHARS = re.compile("[\n" + re.escape("".join(sorted(_SENTENCE_PUNCT))) + "]")  # line breaks and _SENTENCE_PUNCT
 _MIN_SPEECH_WORDS = 3
 _SIGNATURE = re.compile(r"^(?P<dash>[—–-]{1,2})[ \t]*(?P<name>[^\n(@]{2,60}?)[ \t]*\(@\w+\)", re.MULTILINE)
-
-_fold = lru_cache(maxsize=200_000)(matching_form)  # the same words recur in every article
 
 class QuotesError(ValueError):
     """Input to the quotes stage that cannot be used (named in the message)."""
@@ -80,8 +80,7 @@ class _Speaker:
     statement: bool = False  # resolved through a statement noun (`البيان`)
 
 
-@dataclass(frozen=True)
-class _Tok:
+class _Tok(NamedTuple):  # a tuple: an article has thousands, and a frozen dataclass is slow to build
     text: str
     start: int
     end: int
@@ -98,6 +97,18 @@ def _lexicon() -> dict:
     data = json.loads((DATA_DIR / "quotes.json").read_text(encoding="utf-8"))
     lex = {name: _fold_set(words) for name, words in data.items() if isinstance(words, list)}
     return lex
+
+
+@lru_cache(maxsize=1)
+def _cue_forms() -> frozenset[str]:
+    """Every form `_Doc.cue_kind` can answer for, so that most words are answered with one lookup."""
+    lex = _lexicon()
+    return frozenset().union(*(lex[name] for name in ("participles", "transfer", "according", "came_in", "verbs")))
+
+
+def _token_starts(text: str) -> list[tuple[str, int]]:
+    """(token, start) of each `_TOKEN` in `text`, found in one C-level pass."""
+    return [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
 
 
 def _strip_conj(form: str) -> str:
@@ -185,9 +196,8 @@ class _Doc:
     def __init__(self, text: str, mentions: list):
         self.text = text
         self.lex = _lexicon()
-        self.toks = [_Tok(m.group(), m.start(), m.end(), _fold(m.group()) or m.group(),
-                          m.group()[0].isalnum() or m.group()[0] in _MARK)
-                     for m in _TOKEN.finditer(text)]
+        self.toks = [_Tok(word, start, start + len(word), matching_word(word) or word, word[0].isalnum() or word[0] in _MARK)
+                     for word, start in _token_starts(text)]
         self.starts = [t.start for t in self.toks]
         self.spans = quote_spans(text)
         self.span_at = {o: (o, c) for o, c in self.spans}
@@ -214,14 +224,15 @@ class _Doc:
         return k if k < len(self.toks) and self.toks[k].start == char else None
 
     def _inside_long(self, char: int) -> bool:
-        return any(o < char < c for o, c in self.long_spans)
+        return bool(self.long_spans) and any(o < char < c for o, c in self.long_spans)
 
     def _sentence_bounds(self) -> list[int]:
         bounds = []
-        for i, ch in enumerate(self.text):
+        for m in _BOUND_CHARS.finditer(self.text):
+            i, ch = m.start(), m.group()
             if ch == "\n":
                 bounds.append(i)
-            elif ch in _SENTENCE_PUNCT and not self._inside_long(i):
+            elif not self._inside_long(i):
                 if ch == "." and 0 < i < len(self.text) - 1 and self.text[i - 1].isdigit() and self.text[i + 1].isdigit():
                     continue
                 bounds.append(i)
@@ -462,6 +473,9 @@ class _Doc:
         if not tok.word:
             return None
         form, bare = tok.form, _strip_conj(tok.form)
+        cues = _cue_forms()
+        if form not in cues and bare not in cues:
+            return None
         if k and self.toks[k - 1].form in self.lex["relatives"]:
             return None
         if form in self.lex["participles"] or bare in self.lex["participles"]:
