@@ -427,6 +427,10 @@ class _Annotator:
         added = []
         i = 0
         while i < len(doc.tokens):
+            first = _strip_clitic(doc.folded[i])
+            if first not in lex.alias_starts and first[1:] not in lex.alias_starts:
+                i += 1  # no alias starts here, with or without a one-letter clitic: most words
+                continue
             words = list(doc.folded[i:i + lex.longest])
             if words:
                 words[0] = _strip_clitic(words[0])

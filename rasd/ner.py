@@ -51,7 +51,7 @@ _TOKEN = re.compile(rf"(?:[^\W_]|[{_MARK}])+(?:[.,\u066b\u066c](?=\d)\d+)*(?:(?<
 # Clitic prefixes ANERcorp leaves on words: conjunction, preposition, article (`وبال`, `فلل`).
 _CLITIC = re.compile(r"^(?:[وف]?(?:[بكل]?ال|لل|[بكل])|[وف])(?=..)")
 _ARABIC = re.compile(r"[\u0620-\u064a\u0671-\u06d3]")
-_SENTENCE_END = re.compile(r"[.!?؟\n]")
+_SENTENCE_ENDS = frozenset(".!?؟\n")  # a token that is one of these ends a sentence
 
 
 class NerError(RuntimeError):
@@ -597,7 +597,7 @@ def _sentences(tokens: list[tuple[str, int, int]], text: str):
             yield current
             current = []
         current.append(item)
-        if _SENTENCE_END.fullmatch(item[0]):
+        if item[0] in _SENTENCE_ENDS:
             yield current
             current = []
     if current:

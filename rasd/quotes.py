@@ -106,6 +106,12 @@ def _cue_forms() -> frozenset[str]:
     return frozenset().union(*(lex[name] for name in ("participles", "transfer", "according", "came_in", "verbs")))
 
 
+def _may_cue(tok: _Tok) -> bool:
+    """Whether `_Doc.cue_kind` can find a cue in this token: one lookup answers most words."""
+    cues = _cue_forms()
+    return tok.word and (tok.form in cues or _strip_conj(tok.form) in cues)
+
+
 def _token_starts(text: str) -> list[tuple[str, int]]:
     """(token, start) of each `_TOKEN` in `text`, found in one C-level pass."""
     return [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
@@ -470,12 +476,9 @@ class _Doc:
     # cues
     def cue_kind(self, k: int) -> str | None:
         tok = self.toks[k]
-        if not tok.word:
+        if not _may_cue(tok):
             return None
         form, bare = tok.form, _strip_conj(tok.form)
-        cues = _cue_forms()
-        if form not in cues and bare not in cues:
-            return None
         if k and self.toks[k - 1].form in self.lex["relatives"]:
             return None
         if form in self.lex["participles"] or bare in self.lex["participles"]:
@@ -605,7 +608,7 @@ class _Doc:
     def read(self) -> list[Quote]:
         self.embedded_posts()
         for c, tok in enumerate(self.toks):
-            if self._inside_long(tok.start):
+            if not _may_cue(tok) or self._inside_long(tok.start):
                 continue
             kind = self.cue_kind(c)
             if kind == "according":

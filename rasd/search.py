@@ -38,7 +38,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .features import STOPWORDS, skeleton
-from .normalize import LETTER_MAP, fold_digits, fold_punctuation, strip_marks
+from .normalize import LETTER_MAP, fold_digits, fold_punctuation, strip_marks, translator
 
 if TYPE_CHECKING:
     from .store import Store
@@ -57,6 +57,7 @@ _SCAN_CHARS = 20000  # how far into an article snippets look for matches
 
 _STEM_MAP = str.maketrans({k: v for k, v in LETTER_MAP.items() if k not in "ةۃ"})
 _TEH = str.maketrans({"ة": "ه", "ۃ": "ه"})
+_stem_letters = translator({k: v for k, v in LETTER_MAP.items() if k not in "ةۃ"})  # `_STEM_MAP`, for long texts
 _WORD = re.compile(r"[^\W_]+")
 # A display word: letters/digits with any diacritics and tatweel inside it.
 _WORD_CHAR = "(?:[^\\W_]|[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640])"
@@ -75,7 +76,7 @@ Term = tuple[str, str, "str | None"]
 
 def _light(text: str) -> str:
     """Marks, digits and punctuation folded, letters left for the stemmer (it reads `ة`)."""
-    return fold_punctuation(fold_digits(strip_marks(unicodedata.normalize("NFKC", text)))).translate(_STEM_MAP).casefold()
+    return _stem_letters(fold_punctuation(fold_digits(strip_marks(unicodedata.normalize("NFKC", text))))).casefold()
 
 
 @lru_cache(maxsize=1)
