@@ -17,13 +17,16 @@ from functools import lru_cache
 
 
 from . import DATA_DIR
-from .normalize import LETTER_MAP, fold_digits, fold_punctuation, strip_marks
+from .normalize import LETTER_MAP, fold_digits, fold_punctuation, strip_marks, translator
 
 __all__ = ["Features", "IdfTable", "article_features", "stem_tokens", "name_tokens", "cosine", "idf_table", "skeleton",
            "stem_idf", "TIME_WORDS"]
 
 _STEM_MAP = str.maketrans({k: v for k, v in LETTER_MAP.items() if k not in "ةۃ"})
 _NAME_MAP = str.maketrans(LETTER_MAP)
+# The same maps for whole texts: a regex touches only the mapped letters (str.translate is ~4x slower)
+_stem_letters = translator({k: v for k, v in LETTER_MAP.items() if k not in "ةۃ"})
+_name_letters = translator(LETTER_MAP)
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _NUMBER = re.compile(r"(?<![\d.,])\d[\d,]*(?:\.\d+)?(?![\d])")
 _CLITIC = re.compile(r"^(?:وال|فال|بال|كال|ولل|فلل|لل|ال)(?=\w{3,})")
@@ -115,7 +118,7 @@ def _stemmer():
 
 
 def _stems_of(light: str, limit: int | None = None) -> list[str]:
-    words = _WORD.findall(light.translate(_STEM_MAP).casefold())
+    words = _WORD.findall(_stem_letters(light).casefold())
     if limit:
         words = words[:limit]
     return [s for w in words if (s := _stem(w))]
@@ -127,7 +130,7 @@ def stem_tokens(text: str, limit: int | None = None) -> list[str]:
 
 
 def _names_of(light: str) -> list[str]:
-    words = _WORD.findall(light.translate(_NAME_MAP).casefold())
+    words = _WORD.findall(_name_letters(light).casefold())
     return [_CLITIC.sub("", w) for w in words if w not in STOPWORDS]
 
 

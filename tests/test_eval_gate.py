@@ -29,9 +29,13 @@ def test_eval_gate_story_bcubed_floor(name, tmp_path):
     slice_file = tmp_path / f"{name}.json"
     slice_file.write_text(json.dumps(picked, ensure_ascii=False), encoding="utf-8")
     db = tmp_path / "gate.db"
-    run_rasd("ingest", str(slice_file), "--quiet", db=db)
+    summary = json.loads(run_rasd("ingest", str(slice_file), "--quiet", "--json", db=db).stdout)
     result = rasd_json("eval", "stories", str(gold_path), db=db)
-    assert result["scored"] >= 0.98 * len(gold_ids)
+    # Every stored article is scored; only exact re-prints (same outlet, same text) and records
+    # without text are not stored (the 2015-07-26 slice has 21 of them).
+    assert result["scored"] == summary["ingested"]
+    assert summary["ingested"] + summary["duplicates"] + len(summary["rejected"]) == len(picked)
+    assert result["scored"] >= 0.9 * len(gold_ids)
     assert result["bcubed"]["f1"] >= FLOORS[name]["bcubed_f1"]
 
 
