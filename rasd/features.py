@@ -224,11 +224,15 @@ def article_features(title: str, text: str, time: float | None, rare_below: floa
 
 
 def cosine(a: dict[str, float], b: dict[str, float], b_norm: float | None = None) -> float:
-    """Cosine of two sparse vectors (`a` assumed unit length unless stated)."""
-    shared = a.keys() & b.keys()
-    if not shared:
+    """Cosine of two sparse vectors (`a` assumed unit length unless stated).
+
+    Walks the smaller vector in its own (insertion) order: a set of shared keys would sum in hash
+    order, so the same input gave scores differing in the last digit from one run to the next.
+    """
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    dot = sum([w * large[k] for k, w in small.items() if k in large])
+    if not dot:
         return 0.0
-    dot = sum([a[k] * b[k] for k in shared])
     if b_norm is None:
         return dot
     return dot / b_norm

@@ -68,3 +68,28 @@ def test_cluster_story_takes_aftermath_within_days_not_weeks():
     beyond, _ = feats(latest, 9)  # 4 days after the latest member but 8 after the first: closed
     assert 1 in [s.id for s in engine.candidates(within)]
     assert 1 not in [s.id for s in engine.candidates(beyond)]
+
+
+@pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
+def test_cluster_scores_do_not_depend_on_the_hash_seed(tmp_path):
+    """Two runs on the same input store the same join and thread scores to the last digit: sums
+    over shared words must not follow Python's per-process string-hash order."""
+    import os
+    import sqlite3
+    import subprocess
+
+    from .conftest import RASD
+
+    day = tmp_path / "2015-08-10.jsonl"
+    _day_excerpt("2015-08-10", 250, day)
+    stored = []
+    for seed in ("1", "2"):
+        db = tmp_path / f"seed{seed}.db"
+        env = {k: v for k, v in os.environ.items() if k != "RASD_DB"} | {"PYTHONHASHSEED": seed}
+        subprocess.run([str(RASD), "ingest", str(day), "--quiet", "--db", str(db)], env=env, check=True,
+                       capture_output=True, timeout=300)
+        with sqlite3.connect(db) as con:
+            stored.append((con.execute("SELECT id, story_id, join_reason FROM articles ORDER BY id").fetchall(),
+                           con.execute("SELECT id, thread_id, thread_score FROM stories ORDER BY id").fetchall()))
+    assert stored[0] == stored[1]
+    assert any(score is not None for _, _, score in stored[0][1])
