@@ -17,16 +17,13 @@ from functools import lru_cache
 
 
 from . import DATA_DIR
-from .normalize import LETTER_MAP, fold_digits, fold_punctuation, strip_marks, translator
+from .normalize import LETTER_MAP, STEM_LETTER_MAP, fold_digits, fold_letters, fold_punctuation, fold_stem_letters, strip_marks
 
 __all__ = ["Features", "IdfTable", "article_features", "stem_tokens", "name_tokens", "cosine", "idf_table", "skeleton",
            "stem_idf", "TIME_WORDS"]
 
-_STEM_MAP = str.maketrans({k: v for k, v in LETTER_MAP.items() if k not in "ةۃ"})
+_STEM_MAP = str.maketrans(STEM_LETTER_MAP)  # for single words; whole texts go through fold_stem_letters
 _NAME_MAP = str.maketrans(LETTER_MAP)
-# The same maps for whole texts: a regex touches only the mapped letters (str.translate is ~4x slower)
-_stem_letters = translator({k: v for k, v in LETTER_MAP.items() if k not in "ةۃ"})
-_name_letters = translator(LETTER_MAP)
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _NUMBER = re.compile(r"(?<![\d.,])\d[\d,]*(?:\.\d+)?(?![\d])")
 _CLITIC = re.compile(r"^(?:وال|فال|بال|كال|ولل|فلل|لل|ال)(?=\w{3,})")
@@ -118,7 +115,7 @@ def _stemmer():
 
 
 def _stems_of(light: str, limit: int | None = None) -> list[str]:
-    words = _WORD.findall(_stem_letters(light).casefold())
+    words = _WORD.findall(fold_stem_letters(light).casefold())
     if limit:
         words = words[:limit]
     return [s for w in words if (s := _stem(w))]
@@ -130,7 +127,7 @@ def stem_tokens(text: str, limit: int | None = None) -> list[str]:
 
 
 def _names_of(light: str) -> list[str]:
-    words = _WORD.findall(_name_letters(light).casefold())
+    words = _WORD.findall(fold_letters(light).casefold())
     return [_CLITIC.sub("", w) for w in words if w not in STOPWORDS]
 
 

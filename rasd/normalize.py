@@ -11,7 +11,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["matching_form", "matching_word", "translator", "fold_letters", "fold_digits", "fold_punctuation", "strip_marks", "tokens"]
+__all__ = ["matching_form", "matching_word", "translator", "fold_letters", "fold_stem_letters", "STEM_LETTER_MAP", "fold_digits", "fold_punctuation", "strip_marks", "tokens"]
 
 # Harakat, Quranic annotation marks, superscript alef and tatweel carry no identity for matching.
 _MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed\u0640]")
@@ -53,7 +53,11 @@ def translator(mapping: dict[str, str]):
     return lambda text: pattern.sub(lambda m: lookup(m.group()), text)
 
 
+# The letters a stemmer may see: `ة` stays (snowball's `arabic` finds suffixes by it).
+STEM_LETTER_MAP = {k: v for k, v in LETTER_MAP.items() if k not in "ةۃ"}
+
 _LETTERS = translator(LETTER_MAP)
+_STEM_LETTERS = translator(STEM_LETTER_MAP)
 _DIGITS = translator(DIGIT_MAP)
 _PUNCT = translator(PUNCT_MAP)
 _ALL = translator(LETTER_MAP | DIGIT_MAP | PUNCT_MAP)
@@ -69,6 +73,11 @@ def strip_marks(text: str) -> str:
 def fold_letters(text: str) -> str:
     """Alef variants, `ى`, `ة` and Persian/Urdu letters to one Arabic letter each."""
     return _LETTERS(text)
+
+
+def fold_stem_letters(text: str) -> str:
+    """`fold_letters` except `ة`, for text on its way to the stemmer."""
+    return _STEM_LETTERS(text)
 
 
 def fold_digits(text: str) -> str:

@@ -38,7 +38,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .features import STOPWORDS, skeleton
-from .normalize import LETTER_MAP, fold_digits, fold_punctuation, strip_marks, translator
+from .normalize import STEM_LETTER_MAP, fold_digits, fold_punctuation, fold_stem_letters, strip_marks
 
 if TYPE_CHECKING:
     from .store import Store
@@ -55,9 +55,8 @@ MAX_QUERY_CHARS = 2000
 SNIPPET_CHARS = 220
 _SCAN_CHARS = 20000  # how far into an article snippets look for matches
 
-_STEM_MAP = str.maketrans({k: v for k, v in LETTER_MAP.items() if k not in "ةۃ"})
+_STEM_MAP = str.maketrans(STEM_LETTER_MAP)
 _TEH = str.maketrans({"ة": "ه", "ۃ": "ه"})
-_stem_letters = translator({k: v for k, v in LETTER_MAP.items() if k not in "ةۃ"})  # `_STEM_MAP`, for long texts
 _WORD = re.compile(r"[^\W_]+")
 # A display word: letters/digits with any diacritics and tatweel inside it.
 _WORD_CHAR = "(?:[^\\W_]|[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640])"
@@ -76,7 +75,7 @@ Term = tuple[str, str, "str | None"]
 
 def _light(text: str) -> str:
     """Marks, digits and punctuation folded, letters left for the stemmer (it reads `ة`)."""
-    return _stem_letters(fold_punctuation(fold_digits(strip_marks(unicodedata.normalize("NFKC", text))))).casefold()
+    return fold_stem_letters(fold_punctuation(fold_digits(strip_marks(unicodedata.normalize("NFKC", text))))).casefold()
 
 
 @lru_cache(maxsize=1)
