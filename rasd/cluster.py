@@ -148,6 +148,7 @@ class StoryState:
     lede_norm: float = 1.0
     indexed: set[str] = field(default_factory=set)
     lede_df: dict[str, int] = field(default_factory=dict)  # stem -> how many members' ledes have it
+    window: tuple[float, float] | None = None  # when it may take new articles; None (always) while undated
     absorbed: int = 0  # members that are not copies
     _anchors: tuple[int, dict[str, float]] = (0, {})
     _burst: tuple[tuple, dict[str, float]] = ((), {})
@@ -197,6 +198,7 @@ class StoryState:
         if feats.time is not None:
             self.first = feats.time if self.first is None else min(self.first, feats.time)
             self.last = feats.time if self.last is None else max(self.last, feats.time)
+            self.window = (self.first - EVENT_WINDOW_DAYS, min(self.last + EVENT_WINDOW_DAYS, self.first + STORY_SPAN_DAYS))
 
 
 _RARE_IDF = 6.0
@@ -396,11 +398,6 @@ class StoryEngine:
                 story.indexed.add("n:" + name)
                 self.name_index.setdefault(name, []).append(story.id)
 
-    def _live(self, story: StoryState, time: float | None) -> bool:
-        if time is None or story.last is None:
-            return True
-        return story.first - EVENT_WINDOW_DAYS <= time <= min(story.last + EVENT_WINDOW_DAYS,
-                                                              story.first + STORY_SPAN_DAYS)
 
     def candidates(self, feats: Features) -> list[StoryState]:
         """Stories sharing index terms with the article and within the event window."""
@@ -424,7 +421,11 @@ class StoryEngine:
             else:  # a common name only adds weight to stories already found, looked up per story
                 long_names.append(name)
         stories, time = self.stories, feats.time
-        live = {sid: n for sid, n in hits.items() if self._live(stories[sid], time)}  # only these can be returned
+        if time is None:  # only live stories can be returned (`StoryState.window`)
+            live = hits
+        else:
+            live = {sid: n for sid, n in hits.items()
+                    if (window := stories[sid].window) is None or window[0] <= time <= window[1]}
         for sid in live if long_names else ():
             names = stories[sid].names
             live[sid] += sum(1.0 for name in long_names if name in names)
@@ -498,12 +499,16 @@ class StoryEngine:
         best = None
         for sid, shared in counts.items():
             story = self.stories[sid]
-            body = cosine(feats.body, story.body, story.body_norm)
-            if shared >= self.thread_min_names and body >= self.thread_min_body:
+            body = cosine(feats.body, story.body, story.body_norm) if shared >= self.thread_min_names else None
+            if body is not None and body >= self.thread_min_body:
                 score = body + 0.05 * min(shared, 6)
-            else:
+            else:  # the headline test first: cheaper, and it rules out most stories found by a title word
                 title = cosine(feats.title, story.title, story.title_norm)
-                if title < 0.45 or body < 0.18:
+                if title < 0.45:
+                    continue
+                if body is None:
+                    body = cosine(feats.body, story.body, story.body_norm)
+                if body < 0.18:
                     continue
                 score = body + 0.5 * title
             if best is None or score > best[1]:
