@@ -267,11 +267,16 @@ def prepare(article: Article) -> Article | Rejection:
     return article
 
 
-def read_paths(paths: Iterable[str | Path], max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Article | Rejection]:
-    """Every article under `paths`, prepared, or a rejection saying which input failed and why."""
+def read_paths(paths: Iterable[str | Path], max_bytes: int = DEFAULT_MAX_BYTES,
+               clean: bool = True) -> Iterator[Article | Rejection]:
+    """Every article under `paths`, prepared, or a rejection saying which input failed and why.
+
+    With `clean=False` the articles come as read, and `prepare` is left to the caller (an ingest
+    run does it in its worker processes).
+    """
     for item in iter_inputs(paths, max_bytes):
         if isinstance(item, Rejection):
             yield item
             continue
         for result in read_input(item):
-            yield result if isinstance(result, Rejection) else prepare(result)
+            yield prepare(result) if clean and not isinstance(result, Rejection) else result

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import pickle
+import queue
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .article import Article, Rejection
 from .cluster import StoryEngine
 from .entities import EntityResolver, annotate_mentions
+from .ingest import prepare as clean_input
 from .normalize import matching_form
 from .numbers import find_numbers
 from .quotes import find_quotes
@@ -143,28 +145,117 @@ def prepare(article: Article, engine: StoryEngine, known_hash: str | None = None
                     compact_json(feats.to_json() | ({"m": sig} if sig else {})))
 
 
-_WORKER_ENGINE: StoryEngine | None = None
+CHUNK = 4  # items per message to a worker: fewer, larger messages cost the ingesting process less
 
 
-def _prepare_in_worker(item: Article | Rejection) -> Prepared | Rejection:
-    global _WORKER_ENGINE
+def _prepare_item(item: Article | Rejection, clean: bool, engine: StoryEngine) -> Prepared | Rejection:
+    """`prepare` of one read item, after `ingest.prepare` (cleaning, language check) when `clean`."""
     if isinstance(item, Rejection):
         return item
-    if _WORKER_ENGINE is None:
-        _WORKER_ENGINE = StoryEngine()
-    return prepare(item, _WORKER_ENGINE)
+    if clean:
+        item = clean_input(item)
+        if isinstance(item, Rejection):
+            return item
+    return prepare(item, engine)
 
 
-def _prepared(pool, items: Iterable[Article | Rejection], ahead: int):
-    """Results of `prepare` from worker processes, in input order, with at most `ahead` in flight
-    (so a large input is not read into memory all at once)."""
-    pending: deque = deque()
+def _worker_loop(inbox, outbox, clean: bool) -> None:
+    """A worker process: chunks of items in, their `_prepare_item` results (or the error) out, until None."""
+    engine = StoryEngine()
+    while (chunk := inbox.get()) is not None:
+        try:
+            outbox.put([_prepare_item(item, clean, engine) for item in chunk])
+        except Exception as err:  # noqa: BLE001 - handed to the ingesting process, which raises it
+            outbox.put(_WorkerError(f"{type(err).__name__}: {err}", err))
+
+
+class _WorkerError:
+    """An exception raised in a worker, carried back to be raised in the ingesting process."""
+
+    def __init__(self, text: str, err: BaseException):
+        self.text = text
+        try:
+            self.err = pickle.loads(pickle.dumps(err))
+        except Exception:  # noqa: BLE001 - not every exception survives pickling
+            self.err = None
+
+    def raise_it(self):
+        raise RuntimeError(f"ingest worker failed: {self.text}") from self.err
+
+
+class _Workers:
+    """Worker processes (spawned) that `prepare` chunks of items, results read back in input order.
+
+    Chunk k goes to worker k mod n and comes back on that worker's own queue, so order needs no
+    bookkeeping; unlike `multiprocessing.Pool` no helper thread polls in this process while it writes.
+    """
+
+    def __init__(self, count: int, clean: bool):
+        ctx = multiprocessing.get_context("spawn")
+        self.inboxes = [ctx.Queue() for _ in range(count)]
+        self.outboxes = [ctx.Queue() for _ in range(count)]
+        self.procs = [ctx.Process(target=_worker_loop, args=(i, o, clean), daemon=True)
+                      for i, o in zip(self.inboxes, self.outboxes)]
+        for proc in self.procs:
+            proc.start()
+
+    def _result(self, k: int) -> list:
+        worker = k % len(self.procs)
+        while True:
+            try:
+                got = self.outboxes[worker].get(timeout=1.0)
+            except queue.Empty:
+                if not self.procs[worker].is_alive():
+                    raise RuntimeError(f"ingest worker died (exit code {self.procs[worker].exitcode})") from None
+                continue
+            if isinstance(got, _WorkerError):
+                got.raise_it()
+            return got
+
+    def map(self, items: Iterable[Article | Rejection], ahead: int):
+        """`_prepare_item` of every item, in input order, with at most `ahead` chunks in flight (so a
+        large input is not read into memory all at once)."""
+        sent = received = 0
+        for chunk in _chunks(items, CHUNK):
+            self.inboxes[sent % len(self.procs)].put(chunk)
+            sent += 1
+            if sent - received >= ahead:
+                yield from self._result(received)
+                received += 1
+        while received < sent:
+            yield from self._result(received)
+            received += 1
+
+    def close(self) -> None:
+        for inbox in self.inboxes:
+            inbox.put(None)
+        for proc in self.procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, *_):
+        if kind is None:
+            self.close()
+        else:  # an error stops the run: the workers' queued work is of no use
+            for proc in self.procs:
+                proc.terminate()
+                proc.join()
+
+
+def _chunks(items: Iterable, size: int):
+    chunk: list = []
     for item in items:
-        pending.append(pool.apply_async(_prepare_in_worker, (item,)))
-        if len(pending) >= ahead:
-            yield pending.popleft().get()
-    while pending:
-        yield pending.popleft().get()
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 class Pipeline:
@@ -232,16 +323,20 @@ class Pipeline:
 
     def ingest(self, items: Iterable[Article | Rejection], command: str = "ingest",
                on_item: Callable[[Article | Rejection, str], None] | None = None,
-               workers: int = 1) -> IngestSummary:
+               workers: int = 1, clean: bool = False) -> IngestSummary:
         """Store every article of `items`, record every rejection; one run row for the whole batch.
 
         With `workers` > 1 the per-article stages run in that many processes while this one decides
-        stories and writes, in input order, so the result is the same as with one worker.
+        stories and writes, in input order, so the result is the same as with one worker. With `clean`
+        the items are as `read_paths(..., clean=False)` reads them and `ingest.prepare` runs on each
+        first (in the workers, when there are any).
         """
         summary = IngestSummary(run_id=self.store.start_run(command))
         if workers > 1:
-            with multiprocessing.get_context("spawn").Pool(workers) as pool:
-                return self._ingest(_prepared(pool, items, ahead=16 * workers), summary, on_item)
+            with _Workers(workers, clean) as pool:
+                return self._ingest(pool.map(items, ahead=4 * workers), summary, on_item)
+        if clean:
+            items = (clean_input(item) if isinstance(item, Article) else item for item in items)
         return self._ingest(items, summary, on_item)
 
     def _ingest(self, items, summary: IngestSummary, on_item) -> IngestSummary:
