@@ -51,7 +51,8 @@ from pathlib import Path
 from . import DATA_DIR
 from .normalize import matching_form, matching_word
 
-__all__ = ["EntityMention", "EntityError", "EntityResolver", "PendingEntities", "alias_key", "annotate_mentions", "name_words", "same_word",
+__all__ = ["EntityMention", "EntityError", "EntityResolver", "PendingEntities", "alias_key", "annotate_mentions",
+           "commonness", "remember_commonness", "name_words", "same_word",
            "same_entity", "display_name", "load_variant_pairs", "score_variants"]
 
 TITLES_PATH = DATA_DIR / "titles.json"
@@ -230,6 +231,7 @@ def same_full_name(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return len(short) >= 3 and len(short) < len(long) and _ordered_part(short, long)
 
 
+@lru_cache(maxsize=200_000)
 def alias_key(name: str, kind: str) -> str | None:
     """The alias group `name` belongs to, when it is in entity_aliases.json with this type."""
     found = lexicons().aliases.get(name_words(name, kind)) or lexicons().aliases.get(_fold_words(name))
@@ -260,15 +262,33 @@ def display_name(counts: Counter, kind: str = "PER") -> str:
     pool = full if kind == "PER" and full else [n for n in counts if counts[n] > 0] or list(counts)
 
     def rank(name: str):
-        return (counts[name], _commonness(name), -len(name), name)
+        return (counts[name], commonness(name), -len(name), name)
     return max(pool, key=rank)
 
 
-@lru_cache(maxsize=200_000)
-def _commonness(name: str) -> float:
-    """Mean wordfreq Zipf frequency of a spelling's folded words (display-name ties)."""
-    words = matching_form(name).split()
-    return sum(zipf(w) for w in words) / max(len(words), 1)
+_COMMONNESS: dict[str, float] = {}  # spelling -> `commonness`, also as computed by ingest workers
+_COMMONNESS_MAX = 200_000
+
+
+def commonness(name: str) -> float:
+    """Mean wordfreq Zipf frequency of a spelling's folded words (display-name ties).
+
+    Kept per spelling: wordfreq's first look-up of a word is slow, and an ingest worker may have
+    made it already (`remember_commonness`).
+    """
+    value = _COMMONNESS.get(name)
+    if value is None:
+        words = matching_form(name).split()
+        value = sum(zipf(w) for w in words) / max(len(words), 1)
+        remember_commonness({name: value})
+    return value
+
+
+def remember_commonness(values: dict[str, float]) -> None:
+    """Keep `commonness` values computed in another process (the same function, so the same values)."""
+    if len(_COMMONNESS) + len(values) > _COMMONNESS_MAX:
+        _COMMONNESS.clear()
+    _COMMONNESS.update(values)
 
 
 # -- mentions in one article ---------------------------------------------------------------------
@@ -570,19 +590,36 @@ class _Entity:
     def changed(self) -> None:
         self._spellings = self._full_names = None
 
-    def spellings(self) -> Counter:
-        """Mentions per spelling over all stories (a new Counter: callers may change it)."""
+    def add(self, story: int | None, counts: dict[str, int]) -> None:
+        """Count `counts` (spelling -> mentions, none below 1) in `story`, keeping `spellings()` and
+        `full_names()` current without summing every story again (a common name is in thousands)."""
+        self.by_story[story].update(counts)
+        if self._spellings is not None:
+            self._spellings.update(counts)
+        if self._full_names is not None:
+            self._full_names.update(w for w in (name_words(t, self.type) for t in counts) if len(w) >= 2)
+
+    def counts(self) -> Counter:
+        """Mentions per spelling over all stories (not to be changed by callers)."""
         if self._spellings is None:
             total = Counter()
             for counts in self.by_story.values():
                 total.update(counts)
             self._spellings = total
-        return Counter(self._spellings)
+        return self._spellings
+
+    def spellings(self) -> Counter:
+        """Mentions per spelling over all stories (a new Counter: callers may change it)."""
+        return Counter(self.counts())
+
+    def mentions(self) -> int:
+        """Mentions over all stories."""
+        return sum(self.counts().values())
 
     def full_names(self) -> set[tuple[str, ...]]:
         """The name words of its spellings of two words or more (not to be changed by callers)."""
         if self._full_names is None:
-            self._full_names = {w for w in (name_words(t, self.type) for t in self.spellings()) if len(w) >= 2}
+            self._full_names = {w for w in (name_words(t, self.type) for t in self.counts()) if len(w) >= 2}
         return self._full_names
 
 
@@ -595,6 +632,7 @@ class PendingEntities:
     added: list[tuple[int, str]] = field(default_factory=list)  # (entity id, spelling)
     moves: list[tuple[int, int]] = field(default_factory=list)  # (from entity, to entity) within `story`
     ids: list[int] = field(default_factory=list)  # entity id of each mention, in the order given
+    names: dict[int, str] = field(default_factory=dict)  # display name of each entity touched, as stored
 
 
 class EntityResolver:
@@ -632,14 +670,14 @@ class EntityResolver:
             self.by_alias[entity.key] = entity.id
             return
         if entity.type != "PER":
-            for text in entity.spellings():
+            for text in entity.counts():
                 self.by_key[(entity.type, _skel_key(name_words(text, entity.type)))].add(entity.id)
             return
         full = entity.full_names()
         for words in full:
             self.by_last[("PER", skeleton(words[-1]))].add(entity.id)
         if not full:
-            for text in entity.spellings():
+            for text in entity.counts():
                 words = name_words(text, "PER")
                 if words:
                     key = ("PER", skeleton(words[-1]))
@@ -719,7 +757,7 @@ class EntityResolver:
                     # an entity moves once, and never one this article itself names (it may be deleted)
                     if other not in named and other not in {src for src, _ in moves} \
                             and self.stories[story].get(other) \
-                            and all(same_word(name_words(t)[-1], full[-1]) for t in self.entities[other].spellings()
+                            and all(same_word(name_words(t)[-1], full[-1]) for t in self.entities[other].counts()
                                     if name_words(t)):
                         moves.append((other, ref))
         return moves
@@ -736,14 +774,14 @@ class EntityResolver:
 
     def _spellings(self, ref: int) -> list[str]:
         entity = self._new.get(ref) or self.entities[ref]
-        return list(entity.spellings())
+        return list(entity.counts())
 
     def _fulls(self, ref: int) -> set[tuple[str, ...]]:
         return (self._new.get(ref) or self.entities[ref]).full_names()
 
     def _total(self, ref: int) -> int:
         entity = self.entities.get(ref)
-        return sum(entity.spellings().values()) if entity else 0
+        return entity.mentions() if entity else 0
 
     # writing
     def write(self, store, rowid: int, story: int | None, mentions: list[EntityMention]) -> PendingEntities:
@@ -752,7 +790,7 @@ class EntityResolver:
         pending = PendingEntities(story)
         real: dict[int, int] = {}
         for ref, entity in self._new.items():
-            real[ref] = store.add_entity(entity.type, next(iter(entity.spellings())), entity.key)
+            real[ref] = store.add_entity(entity.type, next(iter(entity.counts())), entity.key)
             pending.new[real[ref]] = _Entity(real[ref], entity.type, entity.key)
         ids = [real.get(r, r) if r is not None else None for r in refs]
         store.add_mentions(rowid, [(eid, m) for eid, m in zip(ids, mentions) if eid is not None])
@@ -762,7 +800,8 @@ class EntityResolver:
         for src, dst in pending.moves:
             store.move_mentions(src, dst, story)
         for eid, counts in self._after(pending).items():
-            store.update_entity(eid, display_name(counts, self._type_of(eid, pending)), sum(counts.values()))
+            pending.names[eid] = display_name(counts, self._type_of(eid, pending))
+            store.update_entity(eid, pending.names[eid], sum(counts.values()))
         return pending
 
     def _type_of(self, eid: int, pending: PendingEntities) -> str:
@@ -790,21 +829,20 @@ class EntityResolver:
         for src, dst in pending.moves:
             source, target = self.entities[src], self.entities[dst]
             moved = source.by_story.pop(story, Counter())
-            target.by_story[story].update(moved)
+            target.add(story, moved)
             source.changed()
-            target.changed()
             n = self.stories[story].pop(src, 0)
             self.stories[story][dst] += n
             if not source.by_story:
                 self._unindex_single(source)
                 del self.entities[src]
         for eid, text in pending.added:
-            self.entities[eid].by_story[story][text] += 1
-            self.entities[eid].changed()
+            self.entities[eid].add(story, {text: 1})
             self.stories[story][eid] += 1
         for eid in {e for e, _ in pending.added} | {d for _, d in pending.moves}:
             entity = self.entities[eid]
-            entity.name = display_name(entity.spellings(), entity.type)
+            # `write` named it from the same counts
+            entity.name = pending.names.get(eid) or display_name(entity.counts(), entity.type)
             if entity.type == "PER" and entity.full_names():
                 self._unindex_single(entity)
             self._index(entity)
@@ -821,7 +859,7 @@ class EntityResolver:
         for entity in self.entities.values():
             if entity.id in found:
                 continue
-            if any(same_entity(name, t, entity.type) for t in entity.spellings()):
+            if any(same_entity(name, t, entity.type) for t in entity.counts()):
                 found.add(entity.id)
         return sorted(found, key=lambda e: (-self._total(e), e))
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from .article import Article, Rejection
 from .cluster import StoryEngine
-from .entities import EntityResolver, annotate_mentions
+from .entities import EntityResolver, annotate_mentions, commonness, remember_commonness
 from .ingest import prepare as clean_input
 from .normalize import matching_form
 from .numbers import find_numbers
@@ -121,6 +121,7 @@ class Prepared:
     content_hash: str | None = None
     search_columns: tuple[str, ...] | None = None  # `search.index_columns` of the title and text
     features_json: str | None = None  # the features (and MinHash signature) as stored
+    commonness: dict[str, float] = field(default_factory=dict)  # `entities.commonness` of each mention's text
 
 
 def prepare(article: Article, engine: StoryEngine, known_hash: str | None = None) -> Prepared:
@@ -142,7 +143,8 @@ def prepare(article: Article, engine: StoryEngine, known_hash: str | None = None
         annotations["failed"] = [{"stage": f.split(": ", 2)[1], "error": f.split(": ", 2)[2]} for f in failures]
     return Prepared(article, feats, sig, mentions, {kind: compact_json(items) for kind, items in annotations.items()},
                     failures, known_hash or content_hash(article), index_columns(article.title, article.text),
-                    compact_json(feats.to_json() | ({"m": sig} if sig else {})))
+                    compact_json(feats.to_json() | ({"m": sig} if sig else {})),
+                    {m.text: commonness(m.text) for m in mentions})
 
 
 CHUNK = 4  # items per message to a worker: fewer, larger messages cost the ingesting process less
@@ -312,6 +314,7 @@ class Pipeline:
             rowid = self.store.insert_article(article, key, run_id, prepared.features_json,
                                               story=(story_id, round(decision.score, 4), reason, decision.copy_of),
                                               search_columns=prepared.search_columns)
+            remember_commonness(prepared.commonness)  # display names: no slow first wordfreq look-ups here
             entities = self.entities.write(self.store, rowid, story_id, mentions)
             self.store.add_annotations(rowid, annotations)
             self.store.refresh_story(story_id)
