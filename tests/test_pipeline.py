@@ -14,9 +14,13 @@ from rasd.store import Store
 from .conftest import FIXTURES
 
 
-def _ingest(path, workers: int) -> dict:
+def _ingest(path, workers: int, clean_in_pipeline: bool = False) -> dict:
     store = Store(path)
-    summary = Pipeline(store).ingest(read_paths([DEMO_DIR, FIXTURES / "snn-2015-08-10-excerpt.json"]), workers=workers)
+    paths = [DEMO_DIR, FIXTURES / "snn-2015-08-10-excerpt.json"]
+    if clean_in_pipeline:  # as the CLI does: read raw, clean in the workers
+        summary = Pipeline(store).ingest(read_paths(paths, clean=False), workers=workers, clean=True)
+    else:
+        summary = Pipeline(store).ingest(read_paths(paths), workers=workers)
     store.close()
     db = sqlite3.connect(path)
     return {
@@ -33,6 +37,14 @@ def test_pipeline_workers_same_result_as_one_process(tmp_path):
     two = _ingest(tmp_path / "two.db", workers=2)
     assert one["summary"]["ingested"] > 5 and one["annotations"] and one["mentions"]
     assert one == two
+
+
+def test_pipeline_cleaning_in_the_workers_gives_the_same_result(tmp_path):
+    here = _ingest(tmp_path / "here.db", workers=1)
+    there = _ingest(tmp_path / "there.db", workers=2, clean_in_pipeline=True)
+    inline = _ingest(tmp_path / "inline.db", workers=1, clean_in_pipeline=True)
+    assert here["summary"]["ingested"] > 5
+    assert here == there == inline
 
 
 def test_pipeline_failing_annotation_stage_is_recorded_and_ingest_goes_on(tmp_path, monkeypatch):
