@@ -398,7 +398,6 @@ class StoryEngine:
                 story.indexed.add("n:" + name)
                 self.name_index.setdefault(name, []).append(story.id)
 
-
     def candidates(self, feats: Features) -> list[StoryState]:
         """Stories sharing index terms with the article and within the event window."""
         hits: dict[int, float] = {}
@@ -434,7 +433,8 @@ class StoryEngine:
 
     @staticmethod
     def _expired(story: StoryState, time: float) -> bool:
-        return story.last is not None and (time - story.last > EVENT_WINDOW_DAYS or time - story.first > STORY_SPAN_DAYS)
+        """Past its window for good (articles arrive roughly in time order)."""
+        return story.window is not None and time > story.window[1]
 
     # -- decisions ----------------------------------------------------------------------------
     def decide(self, feats: Features, sig: str | None,
