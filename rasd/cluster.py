@@ -25,16 +25,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
+import numpy as np
 
 from . import DATA_DIR
 from .dedupe import CopyIndex, pack, shingles, signature, unpack
-from .features import Features, article_features, cosine, idf_table, stem_idf
+from .features import Features, article_features, cosine, idf_table, stem_idf, topic_vector
 
 __all__ = ["Decision", "JoinModel", "StoryEngine", "StoryState", "SIGNALS", "day_number"]
 
 SIGNALS = ("body", "title", "title_body", "lede", "max_body", "max_lede", "title_cover", "core", "anchor",
-           "burst_cover", "burst_article", "burst_mass", "title_miss", "story_miss", "names", "numbers", "time", "undated", "size")
+           "burst_cover", "burst_article", "burst_mass", "title_miss", "story_miss", "names", "numbers", "time", "undated", "size",
+           "topic", "max_topic")
 EVENT_WINDOW_DAYS = 4.0  # a story takes no new article more than this many days after its last one
 STORY_SPAN_DAYS = 6.0  # ...nor more than this many after its first: a happening and its aftermath "within days";
 # without it a daily template (a market's close, the weather, the royal court's audiences) grew for weeks
@@ -138,6 +141,8 @@ class StoryState:
     lede: dict[str, float] = field(default_factory=dict)
     df: dict[str, int] = field(default_factory=dict)  # stem -> how many members' body vectors have it
     members: list[tuple[dict[str, float], dict[str, float]]] = field(default_factory=list)  # (body, lede)
+    topic: Any = None  # sum of the members' topic vectors (numpy), None until one has one
+    member_topics: list = field(default_factory=list)  # topic vectors (float16) of the same members as `members`
     names: dict[str, float] = field(default_factory=dict)
     numbers: set[str] = field(default_factory=set)
     size: int = 0
@@ -191,7 +196,13 @@ class StoryState:
         self.absorbed += 1
         if len(self.members) >= MEMBER_VECTORS:
             del self.members[MEMBER_VECTORS // 2]  # keep the first half, roll the latest half
+            del self.member_topics[MEMBER_VECTORS // 2]
         self.members.append((feats.body, feats.lede))
+        topic = topic_vector(feats)
+        # members' copies in half precision: 8 per story over a 30k-article archive is ~30 MB in float32
+        self.member_topics.append(None if topic is None else topic.astype(np.float16))
+        if topic is not None:
+            self.topic = topic.copy() if self.topic is None else self.topic + topic
         self.names.update(feats.names)
         self.numbers.update(feats.numbers)
         self.size += 1
@@ -251,6 +262,17 @@ def closeness(feats: Features, story: StoryState) -> tuple[float, float]:
     return max_body, max_lede
 
 
+def topic_closeness(feats: Features, story: StoryState) -> tuple[float, float]:
+    """Cosine of the article's topic vector with the story's topic centroid and with its closest member."""
+    mine = topic_vector(feats)
+    if mine is None or story.topic is None:
+        return 0.0, 0.0
+    norm = float(np.linalg.norm(story.topic))
+    centroid = float(mine @ story.topic) / norm if norm else 0.0
+    closest = max((float(mine @ other) for other in story.member_topics if other is not None), default=0.0)
+    return max(0.0, centroid), max(0.0, closest)
+
+
 def signals(feats: Features, story: StoryState, burst: Burst | None = None,
             mine: ArticleBurst | None = None, close: tuple[float, float] | None = None) -> dict[str, float]:
     """How alike an article and a story are, one number per signal (all in [0, 1])."""
@@ -279,6 +301,7 @@ def signals(feats: Features, story: StoryState, burst: Burst | None = None,
     title_mass = sum(feats.title.values())
     # covered by the story's strongest title and lede terms (bounded: a big story must not cover every title)
     covered = sum(w for t, w in feats.title.items() if t in story.lede or t in story.title)
+    topic, max_topic = topic_closeness(feats, story)
     return {
         "body": cosine(feats.body, story.body, story.body_norm),
         "title": cosine(feats.title, story.title, story.title_norm),
@@ -296,6 +319,8 @@ def signals(feats: Features, story: StoryState, burst: Burst | None = None,
         "time": time,
         "undated": 1.0 if undated else 0.0,
         "size": min(1.0, math.log1p(story.size) / 4.0),
+        "topic": topic,
+        "max_topic": max_topic,
     } | burst_signals(feats, story, burst, mine)
 
 

@@ -15,12 +15,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
+
 
 from . import DATA_DIR
 from .normalize import LETTER_MAP, STEM_LETTER_MAP, fold_digits, fold_letters, fold_punctuation, fold_stem_letters, strip_marks
 
 __all__ = ["Features", "IdfTable", "article_features", "stem_tokens", "name_tokens", "cosine", "idf_table", "skeleton",
-           "stem_idf", "TIME_WORDS"]
+           "stem_idf", "topic_vector", "TIME_WORDS"]
 
 _STEM_MAP = str.maketrans(STEM_LETTER_MAP)  # for single words; whole texts go through fold_stem_letters
 _NAME_MAP = str.maketrans(LETTER_MAP)
@@ -61,6 +63,7 @@ class Features:
     time: float | None  # days since the epoch, None when the article has no date
     lede: dict[str, float] = field(default_factory=dict)  # title + opening sentences: where the event is
     stems: frozenset[str] = field(default_factory=frozenset, compare=False)  # every stem read; not stored
+    topic: np.ndarray | None = field(default=None, compare=False, repr=False)  # see topic_vector; not stored
 
     def to_json(self) -> dict:
         return {"t": self.title, "b": self.body, "n": self.names, "d": self.numbers, "time": self.time,
@@ -218,6 +221,41 @@ def article_features(title: str, text: str, time: float | None, rare_below: floa
         lede=_tfidf(title_stems * 2 + body_stems[:LEDE_STEMS], idf, 40),
         stems=frozenset(title_stems + body_stems),
     )
+
+
+@lru_cache(maxsize=1)
+def _topic_space() -> tuple[dict[str, int], np.ndarray, np.ndarray] | None:
+    """The shipped topic space (`scripts/train_topics.py`): stem index, int8 term vectors, scales."""
+    path = DATA_DIR / "topics.npz"
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as data:
+        index = {term: i for i, term in enumerate(data["terms"].tolist())}
+        return index, data["vectors"], data["scale"]
+
+
+def topic_vector(feats: Features) -> np.ndarray | None:
+    """The article's body weights projected into the topic space, unit length; cached on `feats`.
+
+    None when no topic space ships or none of its stems are known. Computed where it is needed
+    (the story engine), not stored: it follows from the stored body weights.
+    """
+    if feats.topic is None:
+        space = _topic_space()
+        if space is None:
+            return None
+        index, vectors, scale = space
+        known = [(index[t], w) for t, w in feats.body.items() if t in index]
+        if not known:
+            return None
+        rows = np.fromiter((i for i, _ in known), np.intp, len(known))
+        weights = np.fromiter((w for _, w in known), np.float32, len(known))
+        vector = (weights @ vectors[rows].astype(np.float32)) * scale
+        norm = float(np.linalg.norm(vector))
+        if not norm:
+            return None
+        feats.topic = vector / norm
+    return feats.topic
 
 
 def cosine(a: dict[str, float], b: dict[str, float], b_norm: float | None = None) -> float:

@@ -17,11 +17,17 @@ from pathlib import Path
 from rasd.features import name_tokens, stem_tokens
 
 
-def articles(folder: Path):
+def distinct_records(folder: Path):
+    """Every SaudiNewsNet record of the day archives in `folder`, the first one per url only."""
+    seen = set()
     for path in sorted(folder.glob("*.zip")):
         with zipfile.ZipFile(path) as archive:
             for name in archive.namelist():
-                yield from json.loads(archive.read(name))
+                for record in json.loads(archive.read(name)):
+                    if record.get("url") in seen:
+                        continue
+                    seen.add(record.get("url"))
+                    yield record
 
 
 def main() -> None:
@@ -30,11 +36,8 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--min-df", type=int, default=3)
     args = parser.parse_args()
-    stems, words, docs, seen = Counter(), Counter(), 0, set()
-    for record in articles(args.data):
-        if record.get("url") in seen:
-            continue
-        seen.add(record.get("url"))
+    stems, words, docs = Counter(), Counter(), 0
+    for record in distinct_records(args.data):
         text = f"{record.get('title') or ''}\n{record.get('content') or ''}"
         docs += 1
         stems.update(set(stem_tokens(text)))

@@ -18,31 +18,24 @@ import argparse
 import gzip
 import json
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from rasd.ner import tokenize
 from rasd.normalize import matching_form
+from train_idf import distinct_records  # scripts/ is on the path when run as a script
 
 SIZES = (64, 256, 1024, 4096)
 
 
 def sentences(folder: Path):
     """Token lists, one per paragraph of each distinct SaudiNewsNet article."""
-    seen = set()
-    for path in sorted(folder.glob("*.zip")):
-        with zipfile.ZipFile(path) as archive:
-            for name in archive.namelist():
-                for record in json.loads(archive.read(name)):
-                    if record.get("url") in seen:
-                        continue
-                    seen.add(record.get("url"))
-                    for paragraph in f"{record.get('title') or ''}\n{record.get('content') or ''}".split("\n"):
-                        tokens = [t for t, _, _ in tokenize(matching_form(paragraph))]
-                        if tokens:
-                            yield tokens
+    for record in distinct_records(folder):
+        for paragraph in f"{record.get('title') or ''}\n{record.get('content') or ''}".split("\n"):
+            tokens = [t for t, _, _ in tokenize(matching_form(paragraph))]
+            if tokens:
+                yield tokens
 
 
 def main() -> None:

@@ -93,3 +93,28 @@ def test_cluster_scores_do_not_depend_on_the_hash_seed(tmp_path):
                            con.execute("SELECT id, thread_id, thread_score FROM stories ORDER BY id").fetchall()))
     assert stored[0] == stored[1]
     assert any(score is not None for _, _, score in stored[0][1])
+
+
+def test_topic_space_brings_an_events_aftermath_together():
+    """Aftermath items of one event share few words; the topic space (LSA over SaudiNewsNet) still
+    puts them nearer each other than an item of another event. Real SaudiNewsNet headlines and ledes."""
+    import numpy as np
+
+    from rasd.features import article_features, topic_vector
+
+    def vec(title, text):
+        v = topic_vector(article_features(title, text, None))
+        assert v is not None and abs(float(np.linalg.norm(v)) - 1.0) < 1e-4
+        return v
+
+    condemn = vec("تركيا تدين التفجير الإرهابي الذي   استهدف مسجد قوات الطوارئ",
+                  "أعربت تركيا عن إدانتها للتفجير الإرهابي الذي استهدف مسجد قوات الطوارئ بمدينة أبها، "
+                  "وأسفر عن سقوط عدد من الشهداء والجرحى.")
+    visit = vec("أمين عسير يزور رجال الأمن المصابين",
+                "زار أمين منطقة عسير صالح بن عبدالله القاضي امس رجال الأمن المصابين في العدوان الغاشم "
+                "على مسجد قوات الطوارئ الخاصة بمنطقة عسير الخميس الماضي")
+    match = vec("كتيب خاص بمباراة السوبر في لندن",
+                "أصدرت اللجنة الإعلامية بالاتحاد السعودي لكرة القدم كتيبا خاصا بمباراة كأس السوبر السعودي "
+                "التي ستقام غدا الأربعاء بين فريقي النصر والهلال")
+    assert float(condemn @ visit) > float(condemn @ match) + 0.2
+    assert float(condemn @ visit) > 0.3
