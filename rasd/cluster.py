@@ -2,11 +2,13 @@
 
 In the spirit of Miranda et al. 2018 (Multilingual Clustering of Streaming News), every article is
 compared with the *candidate* stories an inverted index returns (never a scan of all stories) on
-several signals: TF-IDF cosine of stemmed title and body against the story's centroids, shared rare
-proper tokens (names), shared numbers, and time distance with decay. A logistic model learned from
-hand-labelled SaudiNewsNet days (`scripts/train_join.py`, shipped as `data/join_model.json`) turns
-the signals into the probability that the article belongs to the story; the article joins the most
-probable story when that probability passes the model's learned cut, else it opens a new story.
+several signals: TF-IDF cosine of stemmed title and body against the story's centroids, closeness
+in a topic space learned from SaudiNewsNet (`features.topic_vector`: an event's aftermath shares
+topics more than words), shared rare proper tokens (names), shared numbers, and time distance with
+decay. A logistic model learned from hand-labelled SaudiNewsNet days (`scripts/train_join.py`,
+shipped as `data/join_model.json`) turns the signals into the probability that the article belongs
+to the story; the article joins the most probable story when that probability passes the model's
+learned cut, else it opens a new story.
 
 Stories are linked into *threads* (the same long-running matter, months or years apart) when a new
 story shares several rare names and enough vocabulary with an older story of any age.
@@ -25,7 +27,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 
@@ -141,7 +142,7 @@ class StoryState:
     lede: dict[str, float] = field(default_factory=dict)
     df: dict[str, int] = field(default_factory=dict)  # stem -> how many members' body vectors have it
     members: list[tuple[dict[str, float], dict[str, float]]] = field(default_factory=list)  # (body, lede)
-    topic: Any = None  # sum of the members' topic vectors (numpy), None until one has one
+    topic: np.ndarray | None = None  # sum of the members' topic vectors, None until one has one
     member_topics: list = field(default_factory=list)  # topic vectors (float16) of the same members as `members`
     names: dict[str, float] = field(default_factory=dict)
     numbers: set[str] = field(default_factory=set)

@@ -17,7 +17,6 @@ from functools import lru_cache
 
 import numpy as np
 
-
 from . import DATA_DIR
 from .normalize import LETTER_MAP, STEM_LETTER_MAP, fold_digits, fold_letters, fold_punctuation, fold_stem_letters, strip_marks
 
