@@ -143,6 +143,7 @@ class StoryState:
     df: dict[str, int] = field(default_factory=dict)  # stem -> how many members' body vectors have it
     members: list[tuple[dict[str, float], dict[str, float]]] = field(default_factory=list)  # (body, lede)
     topic: np.ndarray | None = None  # sum of the members' topic vectors, None until one has one
+    topic_norm: float = 0.0
     member_topics: list = field(default_factory=list)  # topic vectors (float16) of the same members as `members`
     names: dict[str, float] = field(default_factory=dict)
     numbers: set[str] = field(default_factory=set)
@@ -204,6 +205,7 @@ class StoryState:
         self.member_topics.append(None if topic is None else topic.astype(np.float16))
         if topic is not None:
             self.topic = topic.copy() if self.topic is None else self.topic + topic
+            self.topic_norm = float(np.linalg.norm(self.topic))
         self.names.update(feats.names)
         self.numbers.update(feats.numbers)
         self.size += 1
@@ -268,8 +270,7 @@ def topic_closeness(feats: Features, story: StoryState) -> tuple[float, float]:
     mine = topic_vector(feats)
     if mine is None or story.topic is None:
         return 0.0, 0.0
-    norm = float(np.linalg.norm(story.topic))
-    centroid = float(mine @ story.topic) / norm if norm else 0.0
+    centroid = float(mine @ story.topic) / story.topic_norm if story.topic_norm else 0.0
     closest = max((float(mine @ other) for other in story.member_topics if other is not None), default=0.0)
     return max(0.0, centroid), max(0.0, closest)
 
