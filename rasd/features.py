@@ -233,6 +233,12 @@ def _topic_space() -> tuple[dict[str, int], np.ndarray, np.ndarray] | None:
         return index, data["vectors"], data["scale"]
 
 
+def topic_rank() -> int:
+    """Dimensions of the topic space (1 when none ships: every topic vector is then None)."""
+    space = _topic_space()
+    return 1 if space is None else space[1].shape[1]
+
+
 def topic_vector(feats: Features) -> np.ndarray | None:
     """The article's body weights projected into the topic space, unit length; cached on `feats`.
 

@@ -118,3 +118,33 @@ def test_topic_space_brings_an_events_aftermath_together():
                 "التي ستقام غدا الأربعاء بين فريقي النصر والهلال")
     assert float(condemn @ visit) > float(condemn @ match) + 0.2
     assert float(condemn @ visit) > 0.3
+
+
+@pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
+def test_single_link_closeness_is_the_best_member_cosine():
+    """The packed, vectorised single-link closeness equals the largest plain cosine with a kept member,
+    on 60 real articles of 2015-08-10 spread over stories of 1 to 12 members (older members rolled out)."""
+    from rasd.cluster import MEMBER_VECTORS, StoryState, closeness
+    from rasd.features import article_features, cosine
+
+    with zipfile.ZipFile(DAYS / "2015-08-10.zip") as archive:
+        records = json.loads(archive.read(archive.namelist()[0]))[:60]
+    feats = [article_features(r.get("title") or "", r.get("content") or "", None) for r in records]
+    stories, kept = [], []
+    for k, size in enumerate((1, 3, 12)):
+        story, members = StoryState(k, k), []
+        for f in feats[k * 12: k * 12 + size]:
+            if len(members) >= MEMBER_VECTORS:
+                del members[MEMBER_VECTORS // 2]
+            story.absorb(f)
+            members.append(f)
+        stories.append(story)
+        kept.append(members)
+    checked = 0
+    for f in feats[36:]:
+        got = closeness(f, stories)
+        for (body, lede), members in zip(got, kept):
+            assert body == pytest.approx(max(cosine(f.body, m.body) for m in members), abs=1e-12)
+            assert lede == pytest.approx(max(cosine(f.lede, m.lede) for m in members), abs=1e-12)
+            checked += body > 0
+    assert checked > 10  # real overlaps, not only zeros
