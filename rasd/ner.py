@@ -25,6 +25,7 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 
 from . import DATA_DIR
@@ -272,7 +273,7 @@ class Tagger:
 
     The CRF alone tags by its weights read from the model file (`read_crfsuite`), not through
     crfsuite: a token type's features are looked up once per window position and summed into one
-    label-score row each (kept for the `_CACHE_TYPES` most recent types, a few hundred bytes apiece),
+    label-score row each (kept for up to `_CACHE_TYPES` recent types, a few hundred bytes apiece),
     a sentence's label scores are those rows added up, shifted by position, plus the word-pair
     features, and the best path is a Viterbi over them. Same scores as crfsuite's own tagger up to
     the order of floating-point additions; several times faster, as the feature strings of a
@@ -326,29 +327,46 @@ class Tagger:
                         table.setdefault(here, {})[left] = weights
                     else:
                         self._odd_pairs[attribute] = weights
-        self._type = lru_cache(maxsize=_CACHE_TYPES)(self._compile)
+        self._types: dict[str, tuple] = {}  # token type -> its compiled entry (`_compile`)
 
-    def _compile(self, token: str) -> tuple:
-        """(label scores [window positions, labels], pair values, pair tables) of one token type."""
-        feats = self.featurizer.word_features(token)
+    def _compile(self, tokens: list[str]) -> None:
+        """Cache (label scores [window positions, labels], pair values, pair tables) of new token types;
+        their feature rows summed in one numpy call (per type, the same additions in the same order)."""
         zero = len(self._matrix) - 1
-        picked, starts = [], []
-        for tables in self._windows:  # each position's sum starts from the zero row
-            starts.append(len(picked))
-            picked.append(zero)
-            for name, table in tables:
-                for value in feats[name]:
-                    row = table.get(value)
-                    if row is not None:
-                        picked.append(row)
+        picked, starts, keys = [], [], []
+        for token in tokens:
+            feats = self.featurizer.word_features(token)
+            for tables in self._windows:  # each position's sum starts from the zero row
+                starts.append(len(picked))
+                picked.append(zero)
+                for name, table in tables:
+                    for value in feats[name]:
+                        row = table.get(value)
+                        if row is not None:
+                            picked.append(row)
+            values = tuple(feats[name][0] for name, _ in PAIRS)
+            keys.append((values, tuple(table.get(value) for table, value in zip(self._pairs, values))))
         rows = self._np.add.reduceat(self._matrix[picked], starts, axis=0)
-        values = tuple(feats[name][0] for name, _ in PAIRS)
-        return rows, values, tuple(table.get(value) for table, value in zip(self._pairs, values))
+        rows = rows.reshape(len(tokens), len(self._windows), rows.shape[1])
+        for token, type_rows, (values, pairs) in zip(tokens, rows, keys):
+            self._types[token] = (type_rows, values, pairs)
+
+    def _rows(self, tokens: list[str]) -> list[tuple]:
+        """The cached type entries of `tokens`, compiling the new ones together; the oldest half of the
+        cache goes when it is full (a common type evicted is recompiled once, at a few microseconds)."""
+        cache = self._types
+        if len(cache) > _CACHE_TYPES:
+            for key in list(islice(cache, len(cache) // 2)):
+                del cache[key]
+        missing = [t for t in dict.fromkeys(tokens) if t not in cache]
+        if missing:
+            self._compile(missing)
+        return [cache[t] for t in tokens]
 
     def emissions(self, tokens: list[str]):
         """The CRF's label scores [tokens, labels] (`self.labels` order) for a non-empty sentence."""
         np = self._np
-        types = [self._type(t) for t in tokens]
+        types = self._rows(tokens)
         n = len(types)
         rows = np.array([t[0] for t in types])
         scores = rows[:, self._offsets.index(0)] + self._bias
@@ -411,6 +429,7 @@ class Tagger:
         labels = self.labels
         for start in range(0, len(filled), _BATCH):
             batch = filled[start:start + _BATCH]
+            self._rows([t for i in batch for t in sentences[i]])  # the batch's new types compiled at once
             paths = viterbi_many([self.emissions(sentences[i]) for i in batch], self._transitions)
             for i, path in zip(batch, paths):
                 out[i] = [labels[k] for k in path]
