@@ -368,8 +368,12 @@ class _Annotator:
         gaz = tagger.featurizer.lexicon.gazetteer
         alias_words = {words[0] for words in self.lex.aliases}
         self.in_lexicon = lambda w: any(t.endswith("+") for t in gaz.get(w, ())) or w in alias_words
-        self.known = lambda w: self.in_lexicon(w) or w in self._names
         self._names: set[str] = set()
+
+    def known(self, w: str) -> bool:
+        """In the lexicons or tagged a name elsewhere in the article (a method: a lambda on `self`
+        holding `self` made every article's annotator a reference cycle)."""
+        return self.in_lexicon(w) or w in self._names
 
     def run(self, raw) -> list[EntityMention]:
         doc = self.doc

@@ -13,6 +13,7 @@ with `annotation failed: <stage>: <error>` in its `failed` annotations, in its j
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import pickle
@@ -169,6 +170,12 @@ def _worker_loop(inbox, outbox, clean: bool) -> None:
             outbox.put([_prepare_item(item, clean, engine) for item in chunk])
         except Exception as err:  # noqa: BLE001 - handed to the ingesting process, which raises it
             outbox.put(_WorkerError(f"{type(err).__name__}: {err}", err))
+        # What outlives a chunk here is the models and the per-word caches: hundreds of thousands of
+        # objects that every full cycle collection walked again (7% of a worker's time on 12 days).
+        # Frozen, the collector looks at each chunk's new objects only; reference counting still frees
+        # whatever is dropped, and the chunk's own cycles (none are known) are collected first.
+        gc.collect(1)
+        gc.freeze()
 
 
 class _WorkerError:
@@ -270,8 +277,14 @@ class Pipeline:
     def _load(self, engine: StoryEngine) -> None:
         """Build the story engine's and the entity resolver's state from the store."""
         self.engine = engine
-        self.engine.load(self.store.engine_rows())
-        self.entities = EntityResolver().load(self.store.entity_rows(), self.store.entity_mention_rows())
+        enabled = gc.isenabled()
+        gc.disable()  # millions of lasting objects: each full collection on the way walked them all (~18%)
+        try:
+            self.engine.load(self.store.engine_rows())
+            self.entities = EntityResolver().load(self.store.entity_rows(), self.store.entity_mention_rows())
+        finally:
+            if enabled:
+                gc.enable()
 
     def _reload(self) -> None:
         """Start the in-memory state again from the store (after a batch that was not committed)."""

@@ -82,3 +82,28 @@ def test_pipeline_without_failures_keeps_no_failure_marks(tmp_path):
     assert store.db.execute("SELECT count(*) FROM annotations WHERE kind = 'failed'").fetchone()[0] == 0
     assert all("annotation_failed" not in json.loads(r[0] or "{}")
                for r in store.db.execute("SELECT join_reason FROM articles"))
+
+
+def test_per_article_stages_leave_no_reference_cycles():
+    """Workers freeze what outlives a chunk (`gc.freeze`), which is only safe while preparing an
+    article makes no reference cycles: they would never be collected. Real seeds and SaudiNewsNet."""
+    import gc
+
+    from rasd.cluster import StoryEngine
+    from rasd.pipeline import _prepare_item
+
+    engine = StoryEngine()
+    items = list(read_paths([DEMO_DIR, FIXTURES / "snn-2015-08-10-excerpt.json"], clean=False))
+    _prepare_item(items[0], True, engine)  # models and lexicons loaded before counting
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for item in items:
+            _prepare_item(item, True, engine)
+        gc.collect()
+        cycles = [type(o).__name__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert len(items) > 10
+    assert cycles == []
