@@ -23,6 +23,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,13 +63,15 @@ def day_number(published: str | None) -> float | None:
 
 
 _STEM_IDS: dict[str, int] = {}  # stem -> column of the packed member vectors, shared by every engine here
+_STEM_IDS_LOCK = threading.Lock()  # two engines growing it at once must not give two stems one id
 
 
 def packed(vec: dict[str, float], grow: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """A sparse vector as (stem ids, weights) arrays sorted by id: ~12 bytes a term, not a dict entry's ~100.
     Stems no member has had are left out unless `grow` (they cannot match one)."""
     if grow:
-        pairs = [(_STEM_IDS.setdefault(t, len(_STEM_IDS)), w) for t, w in vec.items()]
+        with _STEM_IDS_LOCK:
+            pairs = [(_STEM_IDS.setdefault(t, len(_STEM_IDS)), w) for t, w in vec.items()]
     else:
         pairs = [(i, w) for t, w in vec.items() if (i := _STEM_IDS.get(t)) is not None]
     pairs.sort()
