@@ -351,9 +351,9 @@ class Tagger:
         for token, type_rows, (values, pairs) in zip(tokens, rows, keys):
             self._types[token] = (type_rows, values, pairs)
 
-    def _rows(self, tokens: list[str]) -> list[tuple]:
-        """The cached type entries of `tokens`, compiling the new ones together; the oldest half of the
-        cache goes when it is full (a common type evicted is recompiled once, at a few microseconds)."""
+    def _ensure(self, tokens: list[str]) -> None:
+        """Compile the new types of `tokens` together; the oldest half of the cache goes when it is
+        full (a common type evicted is recompiled once, at a few microseconds)."""
         cache = self._types
         if len(cache) > _CACHE_TYPES:
             for key in list(islice(cache, len(cache) // 2)):
@@ -361,12 +361,12 @@ class Tagger:
         missing = [t for t in dict.fromkeys(tokens) if t not in cache]
         if missing:
             self._compile(missing)
-        return [cache[t] for t in tokens]
 
     def emissions(self, tokens: list[str]):
         """The CRF's label scores [tokens, labels] (`self.labels` order) for a non-empty sentence."""
         np = self._np
-        types = self._rows(tokens)
+        self._ensure(tokens)  # nothing new after `tag_many`'s batch call, unless the cache was just cut
+        types = [self._types[t] for t in tokens]
         n = len(types)
         rows = np.array([t[0] for t in types])
         scores = rows[:, self._offsets.index(0)] + self._bias
@@ -429,7 +429,7 @@ class Tagger:
         labels = self.labels
         for start in range(0, len(filled), _BATCH):
             batch = filled[start:start + _BATCH]
-            self._rows([t for i in batch for t in sentences[i]])  # the batch's new types compiled at once
+            self._ensure([t for i in batch for t in sentences[i]])  # the batch's new types compiled at once
             paths = viterbi_many([self.emissions(sentences[i]) for i in batch], self._transitions)
             for i, path in zip(batch, paths):
                 out[i] = [labels[k] for k in path]
