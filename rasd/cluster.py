@@ -220,6 +220,7 @@ class StoryState:
     lede_df: dict[str, int] = field(default_factory=dict)  # stem -> how many members' ledes have it
     window: tuple[float, float] | None = None  # when it may take new articles; None (always) while undated
     absorbed: int = 0  # members that are not copies
+    seed_title: dict[str, float] = field(default_factory=dict)  # the founding member's title: the happening
     _anchors: tuple[int, dict[str, float]] = (0, {})
     _burst: tuple[tuple, dict[str, float]] = ((), {})
     _pool: tuple[int, dict[str, float]] = (-1, {})
@@ -258,6 +259,8 @@ class StoryState:
             self.df[term] = self.df.get(term, 0) + 1
         for term in feats.lede:
             self.lede_df[term] = self.lede_df.get(term, 0) + 1
+        if not self.absorbed:
+            self.seed_title = feats.title
         self.absorbed += 1
         topic = topic_vector(feats)
         # members' copies in half precision (8 per story over a 30k-article archive is ~30 MB in float32);
@@ -283,6 +286,46 @@ class StoryState:
 
 
 _RARE_IDF = 6.0
+PLACE_GATE = True  # see `place_clash`; off only to measure what it does
+
+
+@lru_cache(maxsize=1)
+def place_stems() -> frozenset[str]:
+    """Stems of country and place names (the NER gazetteer's, with adjective forms: مصر, المصرية).
+
+    A stem the snowball stemmer shares with common words (الفيوم -> يوم, بوسطن -> وسط) is left out:
+    it would make every headline with that word name a place.
+    """
+    from .features import _light, _stems_of, idf_table
+    from .ner import LEXICON_PATH, read_json_gz
+
+    counts = idf_table()
+    out: set[str] = set()
+    for word, tags in read_json_gz(LEXICON_PATH)["gazetteer"].items():
+        if not ("CTRY" in tags or "LOC+" in tags) or word.startswith(("وال", "بال", "فال", "كال", "لل")):
+            continue
+        base = word[2:] if word.startswith("ال") else word
+        word_df = counts.words.get(base, 0)
+        for form in (word, "ال" + base + "ية", "ال" + base + "ي"):
+            out.update(stem for stem in _stems_of(_light(form))
+                       if len(stem) >= 3 and word_df >= 0.2 * counts.stems.get(stem, 0))
+    return frozenset(out)
+
+
+def place_clash(feats: Features, story: StoryState) -> bool:
+    """Whether the article is the same kind of happening somewhere else than the story's.
+
+    True when its headline and the story's founding headline both name places, none in common, the
+    article never mentions the story's places and no member mentions the article's: Qatar's and
+    Bahrain's market closes, national-day cables to Chad and to Ecuador. A reaction from abroad that
+    names where the happening was is not split off by it. Places are the gazetteer's, which lacks many
+    Saudi towns (عسير, أبها, الطائف): rain on Taif and on Umluj is not told apart by this test.
+    """
+    places = place_stems()
+    mine = {t for t in feats.title if t in places}
+    theirs = {t for t in story.seed_title if t in places}
+    return bool(mine and theirs and not mine & theirs and not any(t in feats.stems for t in theirs)
+                and not any(t in story.df for t in mine))
 
 
 def _missing(title: dict[str, float], present) -> float:
@@ -553,7 +596,8 @@ class StoryEngine:
         # Full signals are computed for those stories alone; training (`oracle`) scores every candidate.
         close = dict(zip((story.id for story in candidates), closeness(feats, candidates)))
         if oracle is None:
-            candidates = [story for story in candidates if max(close[story.id]) >= self.member_floor]
+            candidates = [story for story in candidates if max(close[story.id]) >= self.member_floor
+                          and not (PLACE_GATE and place_clash(feats, story))]
         mine = article_burst(feats, self.burst) if candidates else None
         scored = []
         for story in candidates:

@@ -148,3 +148,41 @@ def test_single_link_closeness_is_the_best_member_cosine():
             assert lede == pytest.approx(max(cosine(f.lede, m.lede) for m in members), abs=1e-12)
             checked += body > 0
     assert checked > 10  # real overlaps, not only zeros
+
+
+@pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
+@pytest.mark.parametrize("gate", [True, False])
+def test_cluster_one_market_report_per_story(gate, monkeypatch):
+    """Each market's close of the day is a story of its own (the gold granularity): SPA's wire sends
+    ten foreign closes in half an hour with the same template; the place gate keeps apart those whose
+    headline names a place the gazetteer knows (not Muscat), while the Saudi market's reports from
+    several outlets still come together. Real 2015-08-10 items; with the gate off the engine glued
+    most foreign closes together, so the same test must fail then."""
+    import re
+
+    from rasd import cluster
+
+    monkeypatch.setattr(cluster, "PLACE_GATE", gate)
+    with zipfile.ZipFile(DAYS / "2015-08-10.zip") as archive:
+        records = json.loads(archive.read(archive.namelist()[0]))
+    close = re.compile(r"(بورصة|البورصة|سوق|الأسهم|مؤشر).*(تغلق|يغلق|يقفل|يسجل|يرتفع|تستهل)")
+    picked = sorted((r for r in records if close.search(r.get("title") or "")), key=lambda r: r["date_extracted"])
+    engine, next_id = cluster.StoryEngine(), 1
+    saudi, named = [], []  # story ids of the Saudi close's reports; of foreign closes naming a known place
+    for rowid, r in enumerate(picked, start=1):
+        feats, sig = engine.features(r["title"], r["content"], r["date_extracted"])
+        decision = engine.decide(feats, sig)
+        story = decision.story
+        if story is None:
+            story, next_id = next_id, next_id + 1
+        engine.register(rowid, r["url"], story, story, feats, sig, decision.copy_of)
+        if "135 نقطة" in r["title"]:
+            saudi.append(story)
+        elif r["title"].startswith("اقتصادي") and cluster.place_stems().intersection(feats.title):
+            named.append(story)
+    assert len(named) >= 8
+    if gate:
+        assert len(set(named)) == len(named) and not set(saudi) & set(named)
+        assert len(set(saudi)) < len(saudi)  # the Saudi close's reports join each other
+    else:
+        assert len(set(named)) < len(named)
