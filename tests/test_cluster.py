@@ -186,3 +186,42 @@ def test_cluster_one_market_report_per_story(gate, monkeypatch):
         assert len(set(saudi)) < len(saudi)  # the Saudi close's reports join each other
     else:
         assert len(set(named)) < len(named)
+
+
+@pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
+def test_place_clash_tells_same_template_elsewhere_on_real_items():
+    """Rain on Taif vs rain on Umluj, Qatar's vs Bahrain's close clash (learned Saudi towns and the
+    gazetteer's countries); two outlets' reports of the Saudi close do not. Real 2015-08-10 items."""
+    from rasd.cluster import StoryState, place_clash
+    from rasd.features import article_features
+
+    with zipfile.ZipFile(DAYS / "2015-08-10.zip") as archive:
+        records = json.loads(archive.read(archive.namelist()[0]))
+
+    def feats(headline: str):
+        record = next(r for r in records if headline in (r.get("title") or ""))
+        return article_features(record["title"], record["content"], None)
+
+    def story(founder):
+        state = StoryState(1, 1)
+        state.absorb(founder)
+        return state
+
+    taif, umluj = feats("أمطار على محافظة الطائف"), feats("أمطار على مركزي الشبحة")
+    assert place_clash(taif, story(umluj)) and place_clash(umluj, story(taif))
+    assert place_clash(feats("مؤشر بورصة قطر"), story(feats("مؤشر البورصة البحرينية")))
+    assert not place_clash(feats("سوق الأسهم السعودية تغلق على ارتفاع"), story(feats("مؤشر الأسهم السعودية يرتفع 135")))
+    assert not place_clash(taif, story(taif))
+
+
+def test_learned_places_hold_saudi_regions_not_common_words():
+    """scripts/train_places.py's table: regions and towns the NER gazetteer lacks, without the place
+    nouns and adjectives that also follow "منطقة" (المدينة, الشرقية) or a plain word."""
+    from rasd import DATA_DIR
+    from rasd.features import _light, _stems_of
+
+    stems = set(json.loads((DATA_DIR / "places.json").read_text(encoding="utf-8"))["stems"])
+    for place in ("عسير", "الطائف", "جازان", "نجران", "أبها", "القصيم"):
+        assert set(_stems_of(_light(place))) & stems, place
+    for word in ("المدينة", "الشرقية", "اليوم", "الوزير", "مجلس"):
+        assert not set(_stems_of(_light(word))) & stems, word

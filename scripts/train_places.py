@@ -1,0 +1,92 @@
+"""Learn which stems name places, from SaudiNewsNet: the NER tagger's reading and "منطقة X" phrases.
+
+    python scripts/train_places.py ../shared/data/saudinewsnet rasd/data/places.json
+
+The NER gazetteer (ANERcorp's) knows countries and world capitals but few Saudi towns and regions
+(عسير, أبها, الطائف, أملج), where most of a Saudi day's "same kind of happening elsewhere" pairs
+are (rain on Taif and on Umluj, two regions' health inspections). Two readings of every article's
+title and opening, each keeping a stem seen in it at least `--min-count` times:
+- the shipped tagger's: a stem it reads inside a location most of the times it occurs (`--min-share`);
+  it knows Makkah and Madinah but seldom tags the regions (عسير in 9% of its occurrences);
+- the word after a place noun (منطقة, محافظة, مدينة, العاصمة, with ب/ل): a stem found there in at
+  least `--min-after` of its occurrences (عسير 43%, الطائف 17%, الرياض 16%; المدينة itself 4%,
+  الشرقية 4%, so the nouns and adjectives that also follow them stay out).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+
+from train_idf import distinct_records
+
+from rasd.features import _light, _stems_of
+from rasd.ner import _sentences, load_tagger, tokenize
+
+LEDE_CHARS = 400  # tagged: the title and the opening, where a story says where it happened
+PATTERN_CHARS = 1500
+PLACE_NOUNS = {prefix + noun for prefix in ("", "ب", "ل") for noun in ("منطقة", "منطقه", "محافظة", "محافظه", "مدينة", "مدينه")}
+PLACE_NOUNS |= {"العاصمة", "العاصمه"}
+
+
+def after_place_nouns(folder: Path) -> tuple[Counter, Counter]:
+    """(stem -> times right after a place noun, stem -> times read) over titles and openings."""
+    after, seen = Counter(), Counter()
+    for record in distinct_records(folder):
+        text = (record.get("title") or "") + "\n" + (record.get("content") or "")[:PATTERN_CHARS]
+        previous = None
+        for word, _, _ in tokenize(text):
+            for stem in _stems_of(_light(word)):
+                seen[stem] += 1
+                after[stem] += previous in PLACE_NOUNS
+            previous = word
+    return after, seen
+
+
+def tagged(folder: Path) -> tuple[Counter, Counter, int]:
+    """(stem -> times read inside a LOC mention, stem -> times read, articles)."""
+    tagger = load_tagger()
+    as_place, seen, articles = Counter(), Counter(), 0
+    batch: list[list[str]] = []
+
+    def flush() -> None:
+        for tokens, tags in zip(batch, tagger.tag_many(batch)):
+            for token, tag in zip(tokens, tags):
+                for stem in _stems_of(_light(token)):
+                    seen[stem] += 1
+                    as_place[stem] += tag.endswith("LOC")
+        batch.clear()
+
+    for record in distinct_records(folder):
+        articles += 1
+        for text in (record.get("title") or "", (record.get("content") or "")[:LEDE_CHARS]):
+            batch.extend([t for t, _, _ in sentence] for sentence in _sentences(tokenize(text), text))
+        if len(batch) >= 2000:
+            flush()
+    flush()
+    return as_place, seen, articles
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--min-count", type=int, default=5)
+    parser.add_argument("--min-share", type=float, default=0.6)
+    parser.add_argument("--min-after", type=float, default=0.15)
+    args = parser.parse_args()
+    as_place, seen, articles = tagged(args.folder)
+    places = {stem for stem, n in as_place.items() if n >= args.min_count and n >= args.min_share * seen[stem]}
+    after, seen = after_place_nouns(args.folder)
+    places |= {stem for stem, n in after.items() if n >= args.min_count and n >= args.min_after * seen[stem]}
+    places = sorted(stem for stem in places if len(stem) >= 3)
+    table = {"source": "SaudiNewsNet (Alhagri 2015) titles and openings: rasd's NER tagger and place-noun phrases; stems only",
+             "articles": articles, "min_count": args.min_count, "min_share": args.min_share,
+             "min_after": args.min_after, "stems": places}
+    args.out.write_text(json.dumps(table, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    print(f"{len(places)} place stems from {articles} articles -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
