@@ -599,9 +599,12 @@ class StoryEngine:
         # to, so a big story's broad centroid cannot keep swallowing loosely related items (snowballing).
         # Full signals are computed for those stories alone; training (`oracle`) scores every candidate.
         close = dict(zip((story.id for story in candidates), closeness(feats, candidates)))
+        elsewhere = 0  # close enough, but the same kind of happening in another place (`place_clash`)
         if oracle is None:
-            candidates = [story for story in candidates if max(close[story.id]) >= self.member_floor
-                          and not (PLACE_GATE and place_clash(feats, story))]
+            candidates = [story for story in candidates if max(close[story.id]) >= self.member_floor]
+            if PLACE_GATE:
+                kept = [story for story in candidates if not place_clash(feats, story)]
+                elsewhere, candidates = len(candidates) - len(kept), kept
         mine = article_burst(feats, self.burst) if candidates else None
         scored = []
         for story in candidates:
@@ -618,6 +621,8 @@ class StoryEngine:
             top = scored[0] if scored else None
             reason = {"decision": "new", "candidates": len(close), "close": len(scored),
                       "best_story": top[0].id if top else None, "best_score": round(top[2], 3) if top else None}
+            if elsewhere:
+                reason["other_place"] = elsewhere
             return Decision(None, 1.0 - (top[2] if top else 0.0), reason)
         story, values, prob = best
         pushes = self.model.contributions(values)
@@ -625,6 +630,8 @@ class StoryEngine:
                        if push > 0}
         reason = {"decision": "joined", "score": round(prob, 3), "signals": top_signals,
                   "candidates": len(close), "close": len(scored), "runner_up": runner_up}
+        if elsewhere:
+            reason["other_place"] = elsewhere
         return Decision(story.id, prob, reason)
 
     def thread_for(self, feats: Features) -> tuple[int, float, dict] | None:

@@ -169,6 +169,7 @@ def test_cluster_one_market_report_per_story(gate, monkeypatch):
     picked = sorted((r for r in records if close.search(r.get("title") or "")), key=lambda r: r["date_extracted"])
     engine, next_id = cluster.StoryEngine(), 1
     saudi, named = [], []  # story ids of the Saudi close's reports; of foreign closes naming a known place
+    kept_out = 0  # decisions whose reason says the gate kept them out of a close story
     for rowid, r in enumerate(picked, start=1):
         feats, sig = engine.features(r["title"], r["content"], r["date_extracted"])
         decision = engine.decide(feats, sig)
@@ -176,6 +177,7 @@ def test_cluster_one_market_report_per_story(gate, monkeypatch):
         if story is None:
             story, next_id = next_id, next_id + 1
         engine.register(rowid, r["url"], story, story, feats, sig, decision.copy_of)
+        kept_out += bool(decision.reason.get("other_place"))
         if "135 نقطة" in r["title"]:
             saudi.append(story)
         elif r["title"].startswith("اقتصادي") and cluster.place_stems().intersection(feats.title):
@@ -184,8 +186,9 @@ def test_cluster_one_market_report_per_story(gate, monkeypatch):
     if gate:
         assert len(set(named)) == len(named) and not set(saudi) & set(named)
         assert len(set(saudi)) < len(saudi)  # the Saudi close's reports join each other
+        assert kept_out >= 5  # and `rasd story ID --json` says why they did not join
     else:
-        assert len(set(named)) < len(named)
+        assert len(set(named)) < len(named) and not kept_out
 
 
 @pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
