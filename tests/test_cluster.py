@@ -155,7 +155,7 @@ def test_single_link_closeness_is_the_best_member_cosine():
 def test_cluster_one_market_report_per_story(gate, monkeypatch):
     """Each market's close of the day is a story of its own (the gold granularity): SPA's wire sends
     ten foreign closes in half an hour with the same template; the place gate keeps apart those whose
-    headline names a place the gazetteer knows (not Muscat), while the Saudi market's reports from
+    headline names a place it knows (`place_stems`; Muscat is not among them), while the Saudi market's reports from
     several outlets still come together. Real 2015-08-10 items; with the gate off the engine glued
     most foreign closes together, so the same test must fail then."""
     import re
