@@ -220,7 +220,7 @@ class StoryState:
     lede_df: dict[str, int] = field(default_factory=dict)  # stem -> how many members' ledes have it
     window: tuple[float, float] | None = None  # when it may take new articles; None (always) while undated
     absorbed: int = 0  # members that are not copies
-    seed_title: dict[str, float] = field(default_factory=dict)  # the founding member's title: the happening
+    seed_places: frozenset[str] = frozenset()  # places the founding member's title names: where it happened
     _anchors: tuple[int, dict[str, float]] = (0, {})
     _burst: tuple[tuple, dict[str, float]] = ((), {})
     _pool: tuple[int, dict[str, float]] = (-1, {})
@@ -260,7 +260,7 @@ class StoryState:
         for term in feats.lede:
             self.lede_df[term] = self.lede_df.get(term, 0) + 1
         if not self.absorbed:
-            self.seed_title = feats.title
+            self.seed_places = title_places(feats.title)
         self.absorbed += 1
         topic = topic_vector(feats)
         # members' copies in half precision (8 per story over a 30k-article archive is ~30 MB in float32);
@@ -314,7 +314,12 @@ def place_stems() -> frozenset[str]:
     return frozenset(out)
 
 
-def place_clash(feats: Features, story: StoryState) -> bool:
+def title_places(title: dict[str, float]) -> frozenset[str]:
+    places = place_stems()
+    return frozenset(t for t in title if t in places)
+
+
+def place_clash(feats: Features, story: StoryState, mine: frozenset[str] | None = None) -> bool:
     """Whether the article is the same kind of happening somewhere else than the story's.
 
     True when its headline and the story's founding headline both name places, none in common, the
@@ -323,11 +328,11 @@ def place_clash(feats: Features, story: StoryState) -> bool:
     names where the happening was is not split off by it; one that names neither (Turkey condemning
     "the bombing of the emergency forces' mosque" in a story begun by "... in Asir") is: a missed
     join, rarer on the dev days than the false joins the test prevents. With the places learned from
-    SaudiNewsNet (regions and towns), rain on Taif and rain on Umluj are two stories too.
+    SaudiNewsNet (regions and towns), rain on Taif and rain on Umluj are two stories too. `mine` is
+    `title_places(feats.title)` when the caller has it already.
     """
-    places = place_stems()
-    mine = {t for t in feats.title if t in places}
-    theirs = {t for t in story.seed_title if t in places}
+    mine = title_places(feats.title) if mine is None else mine
+    theirs = story.seed_places
     return bool(mine and theirs and not mine & theirs and not any(t in feats.stems for t in theirs)
                 and not any(t in story.df for t in mine))
 
@@ -602,8 +607,9 @@ class StoryEngine:
         elsewhere = 0  # close enough, but the same kind of happening in another place (`place_clash`)
         if oracle is None:
             candidates = [story for story in candidates if max(close[story.id]) >= self.member_floor]
-            if PLACE_GATE:
-                kept = [story for story in candidates if not place_clash(feats, story)]
+            here = title_places(feats.title) if PLACE_GATE else None
+            if here:
+                kept = [story for story in candidates if not place_clash(feats, story, here)]
                 elsewhere, candidates = len(candidates) - len(kept), kept
         mine = article_burst(feats, self.burst) if candidates else None
         scored = []
