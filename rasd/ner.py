@@ -43,9 +43,11 @@ CLUSTERS_PATH = DATA_DIR / "word_clusters.json.gz"
 # A token: a run of letters/digits/Arabic marks/tatweel, with decimals and a trailing % kept on a
 # number (`4.3`, `15%`, as ANERcorp writes them); otherwise a single non-space character.
 # Feature strings of recent tokens (~10 KB each, for training and marginals): bounded, or a long
-# ingest keeps gigabytes of them. The tagger's own per-type label scores are far smaller (~1 KB).
+# ingest keeps gigabytes of them. The tagger's own per-type label scores are far smaller (~650 bytes):
+# SaudiNewsNet brings ~18 new types an article for thousands of articles, and a type evicted comes back
+# (a 50k cache recompiled them for 16% of an ingest worker's time); 250k types is ~160 MB at most.
 _CACHE_TOKENS = 10_000
-_CACHE_TYPES = 50_000
+_CACHE_TYPES = 250_000
 _BATCH = 128  # sentences decoded together (an article's, usually)
 _MARK = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
 _TOKEN = re.compile(rf"(?:[^\W_]|[{_MARK}])+(?:[.,\u066b\u066c](?=\d)\d+)*(?:(?<=\d)[%\u066a])?|\S")
