@@ -590,9 +590,10 @@ class _Entity:
     # spellings() and full_names() as of the last `changed()`: call it after changing `by_story`
     _spellings: Counter | None = field(default=None, repr=False, compare=False)
     _full_names: set | None = field(default=None, repr=False, compare=False)
+    _by_first: dict | None = field(default=None, repr=False, compare=False)  # full_names() by first word's skeleton
 
     def changed(self) -> None:
-        self._spellings = self._full_names = None
+        self._spellings = self._full_names = self._by_first = None
 
     def add(self, story: int | None, counts: dict[str, int]) -> None:
         """Count `counts` (spelling -> mentions, none below 1) in `story`, keeping `spellings()` and
@@ -601,7 +602,13 @@ class _Entity:
         if self._spellings is not None:
             self._spellings.update(counts)
         if self._full_names is not None:
-            self._full_names.update(w for w in (name_words(t, self.type) for t in counts) if len(w) >= 2)
+            new = {w for w in (name_words(t, self.type) for t in counts) if len(w) >= 2} - self._full_names
+            self._full_names.update(new)
+            if self._by_first is not None:
+                for words in new:
+                    self._by_first.setdefault(skeleton(words[0]), []).append(words)
+        else:
+            self._by_first = None
 
     def counts(self) -> Counter:
         """Mentions per spelling over all stories (not to be changed by callers)."""
@@ -625,6 +632,17 @@ class _Entity:
         if self._full_names is None:
             self._full_names = {w for w in (name_words(t, self.type) for t in self.counts()) if len(w) >= 2}
         return self._full_names
+
+    def full_names_from(self, first: str) -> list[tuple[str, ...]]:
+        """The full names whose first word has this skeleton: the only ones `same_full_name` can accept
+        (`same_word` holds only between words of one skeleton), so a common surname's hundreds of
+        entities are not each compared name by name."""
+        if self._by_first is None:
+            by_first: dict[str, list[tuple[str, ...]]] = {}
+            for words in self.full_names():
+                by_first.setdefault(skeleton(words[0]), []).append(words)
+            self._by_first = by_first
+        return self._by_first.get(first, [])
 
 
 @dataclass
@@ -694,7 +712,8 @@ class EntityResolver:
 
     # decisions
     def _full_match(self, words, candidates, story, local_mentions) -> int | None:
-        fits = [c for c in candidates if any(same_full_name(words, f) for f in self._fulls(c))]
+        first = skeleton(words[0])
+        fits = [c for c in candidates if any(same_full_name(words, f) for f in self._entity(c).full_names_from(first))]
         if not fits:
             return None
         return max(fits, key=lambda c: (local_mentions.get(c, 0), self.stories[story].get(c, 0),
@@ -780,8 +799,11 @@ class EntityResolver:
         entity = self._new.get(ref) or self.entities[ref]
         return list(entity.counts())
 
+    def _entity(self, ref: int) -> _Entity:
+        return self._new.get(ref) or self.entities[ref]
+
     def _fulls(self, ref: int) -> set[tuple[str, ...]]:
-        return (self._new.get(ref) or self.entities[ref]).full_names()
+        return self._entity(ref).full_names()
 
     def _total(self, ref: int) -> int:
         entity = self.entities.get(ref)
