@@ -53,6 +53,10 @@ def story_filters(since: str | None, until: str | None, source: str | None, thre
     return " AND ".join(where), args
 
 
+_SEARCH_INSERT = ("INSERT INTO search_fts (rowid, title, body, title_stem, body_stem, title_skel, body_skel)"
+                  " VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+
 class Store:
     """An open rasd database."""
 
@@ -60,6 +64,10 @@ class Store:
         self.path = str(path)
         self._batch = False
         self.in_step = True  # False after a batch could not be committed (see `batch`)
+        # Search entries of the open batch's articles, written just before it commits: FTS5 writes out
+        # its pending entries whenever a statement that checks foreign keys opens a statement journal,
+        # so an entry added per article cost each next insert ~0.4 ms (a tenth of the ingesting process).
+        self._search_rows: list[tuple] = []
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.db.row_factory = sqlite3.Row
@@ -102,10 +110,12 @@ class Store:
             begin, end, undo = "SAVEPOINT article", "RELEASE article", ("ROLLBACK TO article", "RELEASE article")
         else:
             begin, end, undo = "BEGIN IMMEDIATE", "COMMIT", ("ROLLBACK",)
+        searched = len(self._search_rows)
         self.db.execute(begin)
         try:
             yield self.db
         except BaseException:
+            del self._search_rows[searched:]  # the undone articles' search entries go with them
             if self.db.in_transaction:  # SQLite may have rolled back already (disk full, I/O error)
                 for statement in undo:
                     self.db.execute(statement)
@@ -119,14 +129,17 @@ class Store:
         SQLite already rolled the batch back: then callers' in-memory state is ahead of the store."""
         self.db.execute("BEGIN IMMEDIATE")
         self._batch, self.in_step = True, True
+        self._search_rows = []
         try:
             yield self.db
         finally:
             self._batch = False
             if not self.db.in_transaction:
                 self.in_step = False
+                self._search_rows = []
             else:
                 try:
+                    self._write_search_rows()
                     self.db.execute("COMMIT")
                 except sqlite3.Error:
                     self.in_step = False
@@ -171,8 +184,9 @@ class Store:
                        features: dict | str | None = None, story: tuple | None = None,
                        search_columns: tuple[str, ...] | None = None) -> int:
         """Store one article, its story assignment (story id, join score, join reason, copy of) and
-        its search entry (`search.index_columns`, computed here when not given); call inside `transaction()`.
-        `features` may be given as its `compact_json` text."""
+        its search entry (`search.index_columns`, computed here when not given; inside a `batch()`,
+        written when the batch commits); call inside `transaction()`. `features` may be given as its
+        `compact_json` text."""
         story_id, score, reason, copy_of = story or (None, None, None, None)
         rowid = self.db.execute(
             "INSERT INTO articles (id, source, url, title, text, raw, author, published, date_source, origin,"
@@ -183,7 +197,14 @@ class Store:
              _now(), (features if isinstance(features, str) else compact_json(features)) if features else None,
              story_id, score, json.dumps(reason, ensure_ascii=False) if reason else None, copy_of),
         ).lastrowid
-        self._index_for_search(rowid, article.title, article.text, search_columns)
+        if search_columns is None:
+            from .search import index_columns
+
+            search_columns = index_columns(article.title, article.text)
+        if self._batch:
+            self._search_rows.append((rowid, *search_columns))
+        else:
+            self._index_for_search(rowid, article.title, article.text, search_columns)
         return rowid
 
     def article_count(self) -> int:
@@ -201,8 +222,12 @@ class Store:
             from .search import index_columns
 
             columns = index_columns(title, text)
-        self.db.execute("INSERT INTO search_fts (rowid, title, body, title_stem, body_stem, title_skel, body_skel)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?)", (rowid, *columns))
+        self.db.execute(_SEARCH_INSERT, (rowid, *columns))
+
+    def _write_search_rows(self) -> None:
+        rows, self._search_rows = self._search_rows, []
+        if rows:
+            self.db.executemany(_SEARCH_INSERT, rows)
 
     def _fill_search_index(self) -> int:
         rows = self.db.execute("SELECT rowid, title, text FROM articles ORDER BY rowid").fetchall()

@@ -120,7 +120,8 @@ def test_store_error_in_one_article_keeps_the_rest(db, seed_dir, monkeypatch):
         pipeline.add(items[2])
     monkeypatch.undo()
     assert store.article_count() == 2  # the half-written article was rolled back
-    assert not search(store, "نجمتين")["results"]  # nor its search entry (it is in 004 alone)
+    assert not _found(store, "التصدي")  # nor its search entry (the word is in 002 alone)
+    assert store.db.execute("SELECT count(*) FROM search_fts").fetchone()[0] == 2
     pipeline.ingest(items[2:])
     assert store.article_count() == 5
 
@@ -162,6 +163,39 @@ def test_store_batch_rolled_back_by_sqlite_resets_the_pipeline(db, seed_dir, mon
     fresh = Store(db.with_name("fresh.db"))
     Pipeline(fresh).ingest(read_paths([seed_dir]))
     assert _assignments(store) == _assignments(fresh)
+
+
+def _found(store: Store, query: str) -> set[str]:
+    return {hit["id"] for hit in search(store, query)["results"]}
+
+
+def test_store_batch_writes_search_entries_of_kept_articles_only(db, seed_dir, monkeypatch):
+    # search entries wait for the batch's commit; an article undone mid-batch takes its entry with it,
+    # the ones before it are written even though the batch stops with an error
+    monkeypatch.setattr(pipeline_module, "BATCH_ARTICLES", 100)
+    store = Store(db)
+    pipeline = Pipeline(store)
+    items = list(read_paths([seed_dir]))
+    original, calls = store.add_annotations, []
+
+    def failing(rowid, annotations):
+        calls.append(rowid)
+        if len(calls) == 4:  # after the fourth article's row and search entry
+            raise sqlite3.OperationalError("disk I/O error (simulated)")
+        return original(rowid, annotations)
+
+    monkeypatch.setattr(store, "add_annotations", failing)
+    with pytest.raises(sqlite3.OperationalError):
+        pipeline.ingest(items)
+    monkeypatch.undo()
+    assert store.article_count() == 3 and store.in_step
+    assert store.db.execute("SELECT count(*) FROM search_fts").fetchone()[0] == 3
+    assert items[2].id in _found(store, "التصدي") and items[1].id in _found(store, "الاجلاء")
+    assert items[3].id not in _found(store, "استراتيجيا")
+    pipeline.ingest(items[3:])
+    assert items[3].id in _found(store, "استراتيجيا")
+    count = store.db.execute("SELECT count(*) FROM search_fts").fetchone()[0]
+    assert count == store.article_count() == 5
 
 
 def _assignments(store: Store) -> list[tuple]:
