@@ -607,8 +607,6 @@ class _Entity:
             if self._by_first is not None:
                 for words in new:
                     self._by_first.setdefault(skeleton(words[0]), []).append(words)
-        else:
-            self._by_first = None
 
     def counts(self) -> Counter:
         """Mentions per spelling over all stories (not to be changed by callers)."""
@@ -793,11 +791,10 @@ class EntityResolver:
         return ref
 
     def _kind(self, ref: int) -> str:
-        return (self._new.get(ref) or self.entities[ref]).type
+        return self._entity(ref).type
 
     def _spellings(self, ref: int) -> list[str]:
-        entity = self._new.get(ref) or self.entities[ref]
-        return list(entity.counts())
+        return list(self._entity(ref).counts())
 
     def _entity(self, ref: int) -> _Entity:
         return self._new.get(ref) or self.entities[ref]
