@@ -297,7 +297,7 @@ def place_stems() -> frozenset[str]:
     A stem the snowball stemmer shares with common words (الفيوم -> يوم, بوسطن -> وسط) is left out:
     it would make every headline with that word name a place.
     """
-    from .features import DATA_DIR, _light, _stems_of, idf_table
+    from .features import _light, _stems_of
     from .ner import LEXICON_PATH, read_json_gz
 
     counts = idf_table()

@@ -197,14 +197,7 @@ class Store:
              _now(), (features if isinstance(features, str) else compact_json(features)) if features else None,
              story_id, score, json.dumps(reason, ensure_ascii=False) if reason else None, copy_of),
         ).lastrowid
-        if search_columns is None:
-            from .search import index_columns
-
-            search_columns = index_columns(article.title, article.text)
-        if self._batch:
-            self._search_rows.append((rowid, *search_columns))
-        else:
-            self._index_for_search(rowid, article.title, article.text, search_columns)
+        self._index_for_search(rowid, article.title, article.text, search_columns)
         return rowid
 
     def article_count(self) -> int:
@@ -222,7 +215,10 @@ class Store:
             from .search import index_columns
 
             columns = index_columns(title, text)
-        self.db.execute(_SEARCH_INSERT, (rowid, *columns))
+        if self._batch:  # written by `batch()` just before it commits (see `_search_rows`)
+            self._search_rows.append((rowid, *columns))
+        else:
+            self.db.execute(_SEARCH_INSERT, (rowid, *columns))
 
     def _write_search_rows(self) -> None:
         rows, self._search_rows = self._search_rows, []
