@@ -534,14 +534,13 @@ def viterbi_many(emissions: list, transitions) -> list[list[int]]:
         padded[row, :lengths[row]] = emissions[b]
     score = padded[:, 0].copy()
     back = np.empty((steps, count, size), dtype=np.intp)
-    same = np.arange(size)
+    back[:] = np.arange(size)  # pointing to themselves: what a sentence past its end keeps
     active = count
     for t in range(1, steps):
         while lengths[active - 1] <= t:
             active -= 1
         total = score[:active, :, None] + transitions  # [sentence, from, to]
         back[t, :active] = total.argmax(1)
-        back[t, active:] = same
         score[:active] = total.max(1) + padded[:active, t]  # the max is the score at the argmax
     paths = np.empty((steps, count), dtype=np.intp)
     paths[-1] = score.argmax(1)

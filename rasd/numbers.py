@@ -99,14 +99,17 @@ def _word_forms(word: str) -> tuple[str, str]:
 def _tokens(text: str) -> list[_Tok]:
     out = []
     last = 0
+    new = tuple.__new__  # a NamedTuple's own constructor is Python code; an article has thousands of tokens
     for m in _TOKEN.finditer(text):
-        kind, token, start = m.lastgroup, m.group(), m.start()
+        kind = m.lastgroup
+        start, end = m.span()
+        token = text[start:end]
         if kind == "word":
             form, bare = _word_forms(token)
         else:
             form = bare = matching_word(token) if kind == "num" else token
-        out.append(_Tok(token, start, start + len(token), kind, form, bare, text[last:start]))
-        last = start + len(token)
+        out.append(new(_Tok, (token, start, end, kind, form, bare, text[last:start])))
+        last = end
     return out
 
 

@@ -117,6 +117,18 @@ def _token_starts(text: str) -> list[tuple[str, int]]:
     return [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
 
 
+@lru_cache(maxsize=200_000)
+def _token_info(word: str) -> tuple[str, bool]:
+    """(folded form, whether it is a word) of a token; tokens recur in every article."""
+    return matching_word(word) or word, word[0].isalnum() or word[0] in _MARK
+
+
+def _doc_tokens(text: str) -> list["_Tok"]:
+    """The `_Tok`s of `text`, built as plain tuples (a NamedTuple's own constructor is Python code)."""
+    new, info = tuple.__new__, _token_info
+    return [new(_Tok, (word, start, start + len(word), *info(word))) for word, start in _token_starts(text)]
+
+
 def _strip_conj(form: str) -> str:
     return form[1:] if len(form) > 3 and form[0] in "وف" else form
 
@@ -202,8 +214,7 @@ class _Doc:
     def __init__(self, text: str, mentions: list):
         self.text = text
         self.lex = _lexicon()
-        self.toks = [_Tok(word, start, start + len(word), matching_word(word) or word, word[0].isalnum() or word[0] in _MARK)
-                     for word, start in _token_starts(text)]
+        self.toks = _doc_tokens(text)
         self.starts = [t.start for t in self.toks]
         self.spans = quote_spans(text)
         self.span_at = {o: (o, c) for o, c in self.spans}

@@ -17,6 +17,7 @@ def test_normalize_issue_example():
     ("بغداد، الخميس؛ لماذا؟", "بغداد, الخميس; لماذا?"),                        # punctuation
     ("«داعش»  “سقط”", '"داعش" "سقط"'), ("2020–2021", "2020-2021"),
     ("  كلمة\t\nأخرى  ", "كلمه اخري"),                                          # whitespace
+    ("كلمة\u2028\u3000\x1cأخرى\r\n\vثالثة\u2003", "كلمه اخري ثالثه"),             # Unicode whitespace runs
     ("ﻻ ﷲ", "لا الله"),                                                          # presentation forms
 ])
 def test_normalize_folds(written, folded):
