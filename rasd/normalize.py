@@ -42,15 +42,32 @@ PUNCT_MAP = {
 
 
 
+# Mapped characters that fill Arabic news text (teh marbuta, hamza alefs, alef maqsura, the Arabic
+# comma, guillemets): each is replaced by `str.replace`, one C scan, instead of a callback per occurrence.
+_FREQUENT = "ةأإآى،«»"
+
+
 def translator(mapping: dict[str, str]):
-    """A fast `str -> str` character map: a regex finds the few characters to replace.
+    """A fast `str -> str` character map: the frequent characters by `str.replace`, the rest by a regex
+    that finds the few left and calls back only on them.
 
     `str.translate` looks every character up in a dict (slow on Arabic text, where most characters
-    are unmapped); a character-class regex scans in C and calls back only on the mapped ones.
+    are unmapped), and a callback per `ة` or `أ` was most of the map's time (~80 -> ~25 us an article).
+    Replacing one character after another equals one simultaneous pass because no replacement
+    contains a mapped character (checked here).
     """
-    pattern = re.compile("[" + "".join(re.escape(c) for c in mapping) + "]")
+    if any(key in value for value in mapping.values() for key in mapping):
+        raise ValueError("translator: a replacement contains a mapped character")
+    frequent = [(c, mapping[c]) for c in _FREQUENT if c in mapping]
+    rest = [c for c in mapping if c not in _FREQUENT]
+    pattern = re.compile("[" + "".join(re.escape(c) for c in rest) + "]") if rest else None
     lookup = mapping.__getitem__
-    return lambda text: pattern.sub(lambda m: lookup(m.group()), text)
+
+    def translate(text: str) -> str:
+        for char, value in frequent:
+            text = text.replace(char, value)
+        return pattern.sub(lambda m: lookup(m.group()), text) if pattern is not None else text
+    return translate
 
 
 # The letters a stemmer may see: `ة` stays (snowball's `arabic` finds suffixes by it).
