@@ -33,3 +33,13 @@ def test_normalize_is_idempotent_on_seed(seed_dir):
 
 def test_normalize_tokens_drop_punctuation():
     assert tokens(matching_form("قال الأعرجي: «انتهى دورنا القتالي».")) == ["قال", "الاعرجي", "انتهي", "دورنا", "القتالي"]
+
+
+def test_translator_equals_one_pass_map(seed_dir):
+    from rasd.normalize import DIGIT_MAP, LETTER_MAP, PUNCT_MAP, translator
+
+    mapping = LETTER_MAP | DIGIT_MAP | PUNCT_MAP
+    text = "".join(path.read_text(encoding="utf-8") for path in sorted(seed_dir.glob("*.txt")))
+    assert translator(mapping)(text) == text.translate(str.maketrans(mapping))
+    with pytest.raises(ValueError, match="replacement contains a mapped character"):
+        translator({"أ": "ا", "ا": "ء"})  # one character at a time would turn أ into ء
