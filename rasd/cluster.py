@@ -525,6 +525,9 @@ class StoryEngine:
         self.burst = Burst()
         self.copy_story: dict[int, tuple[int, str]] = {}  # article rowid -> (story id, article id)
         self.canonical: dict[int, int] = {}
+        # each story's window by story id (-inf, inf while it has none), for filtering candidates in one pass
+        self._window_lo = np.full(1024, -np.inf)
+        self._window_hi = np.full(1024, np.inf)
         table = idf_table()
         self._common = {s for s, df in table.stems.items() if df > _MAX_DF_SHARE * table.docs}
 
@@ -572,9 +575,10 @@ class StoryEngine:
         stories, time = self.stories, feats.time
         if time is None:  # only live stories can be returned (`StoryState.window`)
             live = hits
-        else:
-            live = {sid: n for sid, n in hits.items()
-                    if (window := stories[sid].window) is None or window[0] <= time <= window[1]}
+        else:  # hundreds of hits, most of them past their window: tested together
+            ids = np.fromiter(hits, np.int64, len(hits))
+            keep = (self._window_lo[ids] <= time) & (time <= self._window_hi[ids])
+            live = {sid: hits[sid] for sid in ids[keep].tolist()}
         for sid in live if long_names else ():
             names = stories[sid].names
             live[sid] += sum(1.0 for name in long_names if name in names)
@@ -684,6 +688,7 @@ class StoryEngine:
         if copy_of is None:
             self.burst.observe(rowid, feats)
             story.absorb(feats)
+            self._note_window(story)
             self._index_story(story, feats)
             self.copy_story[rowid] = (story_id, article_id)
         else:
@@ -691,6 +696,15 @@ class StoryEngine:
             story.size += 1
         if sig is not None:
             self.copies.add(rowid, unpack(sig))
+
+    def _note_window(self, story: StoryState) -> None:
+        """Keep `story.window` in the arrays `candidates` filters by."""
+        sid = story.id
+        if sid >= len(self._window_lo):
+            grow = max(sid + 1, 2 * len(self._window_lo)) - len(self._window_lo)
+            self._window_lo = np.concatenate((self._window_lo, np.full(grow, -np.inf)))
+            self._window_hi = np.concatenate((self._window_hi, np.full(grow, np.inf)))
+        self._window_lo[sid], self._window_hi[sid] = story.window or (-np.inf, np.inf)
 
     def load(self, rows) -> None:
         """Rebuild the state from stored rows (rowid, id, story_id, thread_id, copy_of, features)."""
