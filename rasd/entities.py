@@ -143,6 +143,13 @@ def zipf(word: str) -> float:
 
 
 @lru_cache(maxsize=200_000)
+@lru_cache(maxsize=200_000)
+def _may_start_alias(folded: str) -> bool:
+    """Whether an alias of the list may start at this folded word (a clitic stripped or not)."""
+    first, starts = _strip_clitic(folded), lexicons().alias_starts
+    return first in starts or first[1:] in starts
+
+
 def _strip_clitic(word: str) -> str:
     """`والعراق` → `العراق`, `للعراق` → `العراق`, `وبغداد` → `بغداد` (only when a 3+ letter word is left)."""
     if word.startswith("لل") and len(word) > 4:
@@ -450,11 +457,11 @@ class _Annotator:
         taken = {i: s for s in spans for i in range(s[0], s[1])}
         added = []
         i = 0
-        while i < len(doc.tokens):
-            first = _strip_clitic(doc.folded[i])
-            if first not in lex.alias_starts and first[1:] not in lex.alias_starts:
-                i += 1  # no alias starts here, with or without a one-letter clitic: most words
-                continue
+        # where an alias may start, with or without a one-letter clitic: a few words of an article
+        for at in [k for k, word in enumerate(doc.folded) if _may_start_alias(word)]:
+            if at < i:
+                continue  # inside an alias just added
+            i = at
             words = list(doc.folded[i:i + lex.longest])
             if words:
                 words[0] = _strip_clitic(words[0])
@@ -476,8 +483,6 @@ class _Annotator:
                         spans.remove(s)
                     added.append([i, i + n, kind])
                     i += n
-                    continue
-            i += 1
         return spans + added
 
     def _add_surnames(self, spans: list) -> list:
