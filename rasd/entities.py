@@ -327,9 +327,10 @@ class _Doc:
     def __init__(self, text: str, tokens: list[tuple[str, int, int]]):
         self.text = text
         self.tokens = tokens
-        self.folded = [matching_word(t) for t, _, _ in self.tokens]
-        self.starts = {s: i for i, (_, s, _) in enumerate(self.tokens)}
-        self.ends = {e: i for i, (_, _, e) in enumerate(self.tokens)}
+        words, starts, ends = zip(*tokens) if tokens else ((), (), ())  # columns built in C, not per token
+        self.folded = list(map(matching_word, words))
+        self.starts = dict(zip(starts, range(len(starts))))
+        self.ends = dict(zip(ends, range(len(ends))))
 
     def span(self, first: int, last: int) -> tuple[int, int]:
         return self.tokens[first][1], self.tokens[last - 1][2]

@@ -12,6 +12,7 @@ import json
 import math
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -120,7 +121,7 @@ def _stems_of(light: str, limit: int | None = None) -> list[str]:
     words = _WORD.findall(fold_stem_letters(light).casefold())
     if limit:
         words = words[:limit]
-    return [s for w in words if (s := _stem(w))]
+    return list(filter(None, map(_stem, words)))  # stopwords and short stems (None) dropped
 
 
 def stem_tokens(text: str, limit: int | None = None) -> list[str]:
@@ -139,9 +140,7 @@ def name_tokens(text: str) -> list[str]:
 
 
 def _tfidf(stems: list[str], idf: IdfTable, keep: int) -> dict[str, float]:
-    counts: dict[str, int] = {}
-    for stem in stems:
-        counts[stem] = counts.get(stem, 0) + 1
+    counts = Counter(stems)  # counted in C, in first-seen order like a dict filled by hand
     weights = {s: (1.0 + math.log(c)) * stem_idf(s) for s, c in counts.items()}
     if len(weights) > keep:
         weights = dict(sorted(weights.items(), key=lambda kv: -kv[1])[:keep])

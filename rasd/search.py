@@ -103,15 +103,21 @@ def word_keys(light_word: str) -> tuple[str, str, str | None] | None:
 
 
 def _keys_of(text: str) -> list[tuple[str, str, str | None]]:
-    return [k for w in _WORD.findall(_light(text)) if (k := word_keys(w))]
+    return [k for k in map(word_keys, _WORD.findall(_light(text))) if k]
+
+
+def _key_columns(keys: list[tuple[str, str, str | None]]) -> tuple[str, str, str]:
+    """Words, stems and skeletons (the short ones left out), each space-separated."""
+    if not keys:
+        return "", "", ""
+    words, stems, skeletons = zip(*keys)
+    return " ".join(words), " ".join(stems), " ".join(filter(None, skeletons))
 
 
 def index_columns(title: str, text: str) -> tuple[str, str, str, str, str, str]:
     """The six `search_fts` column values of one article (space-separated keys)."""
-    t, b = _keys_of(title), _keys_of(text)
-    return (" ".join(k[0] for k in t), " ".join(k[0] for k in b),
-            " ".join(k[1] for k in t), " ".join(k[1] for k in b),
-            " ".join(k[2] for k in t if k[2]), " ".join(k[2] for k in b if k[2]))
+    (tw, ts, tk), (bw, bs, bk) = _key_columns(_keys_of(title)), _key_columns(_keys_of(text))
+    return tw, bw, ts, bs, tk, bk
 
 
 def query_terms(query: str) -> list[Term]:
