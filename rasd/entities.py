@@ -143,13 +143,13 @@ def zipf(word: str) -> float:
 
 
 @lru_cache(maxsize=200_000)
-@lru_cache(maxsize=200_000)
 def _may_start_alias(folded: str) -> bool:
     """Whether an alias of the list may start at this folded word (a clitic stripped or not)."""
     first, starts = _strip_clitic(folded), lexicons().alias_starts
     return first in starts or first[1:] in starts
 
 
+@lru_cache(maxsize=200_000)
 def _strip_clitic(word: str) -> str:
     """`والعراق` → `العراق`, `للعراق` → `العراق`, `وبغداد` → `بغداد` (only when a 3+ letter word is left)."""
     if word.startswith("لل") and len(word) > 4:
