@@ -463,9 +463,8 @@ class _Annotator:
             if at < i:
                 continue  # inside an alias just added
             i = at
-            words = list(doc.folded[i:i + lex.longest])
-            if words:
-                words[0] = _strip_clitic(words[0])
+            words = list(doc.folded[i:i + lex.longest])  # never empty: `at` is a word of the article
+            words[0] = _strip_clitic(words[0])
             best = None
             # only a word that starts an alias can start a longer one: the others try the one-word forms
             for n in range(len(words) if words[0] in lex.alias_starts else 1, 0, -1):
