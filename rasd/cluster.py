@@ -32,7 +32,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import DATA_DIR
-from .dedupe import CopyIndex, pack, shingles, signature, unpack
+from .dedupe import CopyIndex, decode, pack, shingles, signature
 from .features import Features, article_features, cosine, idf_table, stem_idf, topic_rank, topic_vector
 
 __all__ = ["Decision", "JoinModel", "StoryEngine", "StoryState", "SIGNALS", "day_number"]
@@ -595,7 +595,7 @@ class StoryEngine:
                oracle: Callable[[list[tuple[StoryState, dict]]], int | None] | None = None) -> Decision:
         """Copy of an earlier article, member of an existing story, or a new story."""
         if sig is not None:
-            found = self.copies.find(unpack(sig))
+            found = self.copies.find(decode(sig))
             if found is not None:
                 rowid, jaccard = found
                 canonical = self.canonical.get(rowid, rowid)
@@ -686,6 +686,7 @@ class StoryEngine:
         if story is None:
             story = self.stories[story_id] = StoryState(story_id, thread_id)
         if copy_of is None:
+            feats.intern()
             self.burst.observe(rowid, feats)
             story.absorb(feats)
             self._note_window(story)
@@ -695,7 +696,7 @@ class StoryEngine:
             self.canonical[rowid] = copy_of
             story.size += 1
         if sig is not None:
-            self.copies.add(rowid, unpack(sig))
+            self.copies.add(rowid, decode(sig))
 
     def _note_window(self, story: StoryState) -> None:
         """Keep `story.window` in the arrays `candidates` filters by."""

@@ -11,6 +11,7 @@ import gzip
 import json
 import math
 import re
+import sys
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -68,6 +69,16 @@ class Features:
     def to_json(self) -> dict:
         return {"t": self.title, "b": self.body, "n": self.names, "d": self.numbers, "time": self.time,
                 "l": self.lede}
+
+    def intern(self) -> "Features":
+        """Share key strings with every other article's (`sys.intern`): kept stories hold each stem once,
+        not one copy per article decoded or unpickled (~2.4M strings on a 30k-article store)."""
+        def shared(vec: dict[str, float]) -> dict[str, float]:
+            return dict(zip(map(sys.intern, vec), vec.values()))
+
+        self.title, self.body, self.lede, self.names = map(shared, (self.title, self.body, self.lede, self.names))
+        self.numbers = list(map(sys.intern, self.numbers))
+        return self
 
     @classmethod
     def from_json(cls, data: dict) -> "Features":

@@ -54,11 +54,11 @@ class Slice:
 
 
 def _copy(engine: StoryEngine, sig):
-    from rasd.dedupe import unpack
+    from rasd.dedupe import decode
 
     if sig is None:
         return None
-    found = engine.copies.find(unpack(sig))
+    found = engine.copies.find(decode(sig))
     if found is None:
         return None
     rowid = engine.canonical.get(found[0], found[0])

@@ -1,0 +1,71 @@
+"""Copy detection: the lean LSH index answers as datasketch's MinHashLSH does, on real wire copies."""
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from datasketch import MinHashLSH
+
+from rasd.clean import clean_text
+from rasd.dedupe import NUM_PERM, CopyIndex, decode, pack, signature, unpack
+
+from .conftest import SHARED
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DAY = SHARED / "data" / "saudinewsnet" / "2015-08-10.zip"
+
+
+def _reference_find(lsh: MinHashLSH, sigs: dict, sig, threshold: float = 0.7):
+    """What CopyIndex.find answered when it was MinHashLSH.query plus MinHash.jaccard."""
+    best = None
+    for key in lsh.query(sig):
+        jaccard = sig.jaccard(sigs[key])
+        if jaccard >= threshold and (best is None or jaccard > best[1] or (jaccard == best[1] and key < best[0])):
+            best = (key, jaccard)
+    return best
+
+
+def _agree(texts: list[str]) -> int:
+    """Add the texts one by one to both indexes, checking each lookup first; the copies found."""
+    index, lsh, sigs, found = CopyIndex(), MinHashLSH(threshold=0.7, num_perm=NUM_PERM), {}, 0
+    for key, text in enumerate(texts):
+        packed = pack(signature(text))
+        sig = unpack(packed)
+        mine = index.find(decode(packed))
+        assert mine == _reference_find(lsh, sigs, sig), text[:80]
+        found += mine is not None
+        index.add(key, decode(packed))
+        lsh.insert(key, sig)
+        sigs[key] = sig
+    return found
+
+
+def test_wire_item_and_its_reprint_are_copies():
+    """SPA's gold report and 3alyoum's reprint with another dateline and footer, cleaned as at ingest."""
+    records = json.loads((FIXTURES / "snn-2015-08-10-wire-gold.json").read_text("utf-8"))
+    reprint, wire = (clean_text(r["content"], r["title"]).text for r in records)
+    index = CopyIndex()
+    index.add(7, signature(wire))
+    key, jaccard = index.find(signature(reprint))
+    assert key == 7 and 0.7 <= jaccard < 1.0
+    assert index.find(signature(json.loads((FIXTURES / "snn-2015-08-10-excerpt.json").read_text("utf-8"))[0]["content"])) is None
+
+
+def test_seeds_are_not_copies_of_each_other():
+    texts = [p.read_text("utf-8") for p in sorted((SHARED / "seeds").glob("*.txt"))]
+    assert len(texts) == 5 and _agree(texts) == 0
+
+
+@pytest.mark.skipif(not DAY.exists(), reason="../shared/data not beside the repo")
+def test_copy_index_answers_as_minhash_lsh_on_a_day_of_wire_reprints():
+    with zipfile.ZipFile(DAY) as archive:
+        records = json.loads(archive.read(archive.namelist()[0]))
+    texts = [r["content"] for r in records[:1200] if len((r.get("content") or "").split()) >= 30]
+    assert _agree(texts) > 30  # the day's SPA items reprinted by newspapers, and re-scrapes
+
+
+def test_copy_index_refuses_a_bad_threshold():
+    with pytest.raises(ValueError, match="threshold"):
+        CopyIndex(threshold=0.0)
