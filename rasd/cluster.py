@@ -24,6 +24,7 @@ import heapq
 import json
 import math
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -553,7 +554,7 @@ class StoryEngine:
 
     def candidates(self, feats: Features) -> list[StoryState]:
         """Stories sharing index terms with the article and within the event window."""
-        hits: dict[int, float] = {}
+        hits: Counter[int] = Counter()  # story id -> index terms and names shared (counted in C)
         top = sorted(feats.body.items(), key=lambda kv: -kv[1])
         terms = [t for t, _ in top if t not in self._common][:_INDEX_BODY_TERMS * 2] + list(feats.title)
         for term in set(terms):
@@ -562,14 +563,12 @@ class StoryEngine:
                 continue
             if feats.time is not None and len(postings) > 64:
                 postings[:] = [s for s in postings if not self._expired(self.stories[s], feats.time)]
-            for sid in postings:
-                hits[sid] = hits.get(sid, 0.0) + 1.0
+            hits.update(postings)
         long_names = []
         for name in feats.names:
             postings = self.name_index.get(name, ())
             if len(postings) < 50:
-                for sid in postings:
-                    hits[sid] = hits.get(sid, 0.0) + 1.0
+                hits.update(postings)
             else:  # a common name only adds weight to stories already found, looked up per story
                 long_names.append(name)
         stories, time = self.stories, feats.time
@@ -651,21 +650,23 @@ class StoryEngine:
         indexed vocabulary; a link needs several shared names and enough body similarity, or a
         clearly similar headline with some body similarity.
         """
-        counts: dict[int, int] = {}
+        counts: Counter[int] = Counter()  # story id -> names shared, in first-seen order
         for name in feats.names:
-            for sid in self.name_index.get(name, ())[-200:]:
-                counts[sid] = counts.get(sid, 0) + 1
+            counts.update(self.name_index.get(name, ())[-200:])
         for term in feats.title:
             postings = self.event_index.get(term, ())
             for sid in postings[-50:] if len(postings) <= 400 else ():
                 counts.setdefault(sid, 0)
         best = None
+        headline = feats.title.keys()
         for sid, shared in counts.items():
             story = self.stories[sid]
             body = cosine(feats.body, story.body, story.body_norm) if shared >= self.thread_min_names else None
             if body is not None and body >= self.thread_min_body:
                 score = body + 0.05 * min(shared, 6)
             else:  # the headline test first: cheaper, and it rules out most stories found by a title word
+                if headline.isdisjoint(story.title):  # most found by one name: no headline word in common
+                    continue
                 title = cosine(feats.title, story.title, story.title_norm)
                 if title < 0.45:
                     continue

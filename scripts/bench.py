@@ -181,7 +181,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=0, help="only the first N day files (0: all)")
     parser.add_argument("--skip-growth", action="store_true")
     parser.add_argument("--workers", type=int, default=2, help="rasd ingest --workers (processes for per-article stages)")
-    parser.add_argument("--stage-sample", type=int, default=1000, help="articles for the per-stage costs")
+    parser.add_argument("--stage-sample", type=int, default=1000, help="articles for the per-stage costs (0: skip them)")
     parser.add_argument("--out", type=Path, default=Path("bench-out"), help="folder for the benchmark database")
     args = parser.parse_args()
     days = sorted(args.data.glob("*.zip"))[: args.days or None]
@@ -200,7 +200,8 @@ def main() -> None:
               "median_cpu_ms_per_article": statistics.median(r["cpu_ms_per_article"] for r in runs),
               "median_main_cpu_ms_per_article": statistics.median(r["main_cpu_ms_per_article"] for r in runs),
               "median_worker_cpu_ms_per_article": statistics.median(r["worker_cpu_ms_per_article"] for r in runs)}
-    report["stages"] = stage_costs(days[-1], args.stage_sample)
+    if args.stage_sample > 0:
+        report["stages"] = stage_costs(days[-1], args.stage_sample)
     report["story_reports"] = report_costs(db)
     report["search"] = search_latency(db)
     if not args.skip_growth:
