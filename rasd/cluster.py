@@ -657,16 +657,17 @@ class StoryEngine:
             postings = self.event_index.get(term, ())
             for sid in postings[-50:] if len(postings) <= 400 else ():
                 counts.setdefault(sid, 0)
-        best = None
+        best, stories, least = None, self.stories, self.thread_min_names
         headline = feats.title.keys()
-        for sid, shared in counts.items():
-            story = self.stories[sid]
-            body = cosine(feats.body, story.body, story.body_norm) if shared >= self.thread_min_names else None
+        # most stories are found by one name and share no headline word: they could pass neither test
+        found = [(sid, shared) for sid, shared in counts.items()
+                 if shared >= least or not headline.isdisjoint(stories[sid].title)]
+        for sid, shared in found:
+            story = stories[sid]
+            body = cosine(feats.body, story.body, story.body_norm) if shared >= least else None
             if body is not None and body >= self.thread_min_body:
                 score = body + 0.05 * min(shared, 6)
             else:  # the headline test first: cheaper, and it rules out most stories found by a title word
-                if headline.isdisjoint(story.title):  # most found by one name: no headline word in common
-                    continue
                 title = cosine(feats.title, story.title, story.title_norm)
                 if title < 0.45:
                     continue
