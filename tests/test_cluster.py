@@ -228,3 +228,28 @@ def test_learned_places_hold_saudi_regions_not_common_words():
         assert set(_stems_of(_light(place))) & stems, place
     for word in ("المدينة", "الشرقية", "اليوم", "الوزير", "مجلس"):
         assert not set(_stems_of(_light(word))) & stems, word
+
+
+def test_registered_stories_share_their_stem_strings():
+    """Two stories built from features decoded apart (as at start-up, from stored JSON) hold one string
+    object per stem, not one per article: what keeps a 30k-article store's engine ~170 MB smaller."""
+    from pathlib import Path
+
+    from rasd.cluster import StoryEngine
+    from rasd.features import Features
+    from rasd.ingest import read_paths
+
+    from .conftest import SEEDS
+
+    first, second = list(read_paths([Path(p) for p in SEEDS]))[:2]
+    engine = StoryEngine()
+    for rowid, article in enumerate((first, second), start=1):
+        feats, _ = engine.features(article.title, article.text, article.published)
+        decoded = Features.from_json(json.loads(json.dumps(feats.to_json())))  # fresh strings
+        engine.register(rowid, article.id, rowid, rowid, decoded, None, None)
+    one, two = engine.stories[1], engine.stories[2]
+    shared = one.body.keys() & two.body.keys()
+    assert len(shared) > 10
+    keys = {k: k for k in two.body}
+    assert all(next(k for k in one.body if k == term) is keys[term] for term in shared)
+    assert all(next(k for k in one.df if k == term) is keys[term] for term in shared)
