@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -412,11 +413,17 @@ class Store:
         """What the entity resolver needs to rebuild itself: every entity ..."""
         yield from self.db.execute("SELECT id, type, name, key FROM entities ORDER BY id")
 
-    def entity_mention_rows(self) -> Iterator[sqlite3.Row]:
-        """... and its spellings counted per story."""
-        yield from self.db.execute(
-            "SELECT m.entity_id, m.text, a.story_id, count(*) AS n FROM mentions m JOIN articles a"
-            " ON a.rowid = m.article_rowid GROUP BY m.entity_id, m.text, a.story_id ORDER BY min(m.id)")
+    def entity_mention_rows(self) -> Iterator[dict]:
+        """... and its spellings counted per story (entity_id, text, story_id, n), in order of first mention.
+
+        Grouped here rather than by SQL's GROUP BY over the join, which read the large articles table
+        row by row (3 s on a 30k-article store): each article's story comes from the story index alone.
+        """
+        story_of = dict(self.db.execute("SELECT rowid, story_id FROM articles"))
+        mentions = self.db.execute("SELECT entity_id, text, article_rowid FROM mentions ORDER BY id")
+        groups = Counter((entity, text, story_of[rowid]) for entity, text, rowid in mentions if rowid in story_of)
+        for (entity, text, story), n in groups.items():
+            yield {"entity_id": entity, "text": text, "story_id": story, "n": n}
 
     def _entity_details(self, ids: list[int], story_id: int | None = None) -> dict[int, dict]:
         """Spellings, titles, roles, mention counts and stories of the given entities."""
