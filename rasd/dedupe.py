@@ -59,6 +59,10 @@ def unpack(data: str) -> MinHash:
                    permutations=_TEMPLATE.permutations)
 
 
+# Odd multipliers mixing a band's values into one 64-bit key (fixed, so keys are the same in every process)
+_BAND_MIX = np.random.default_rng(20151).integers(1, 2**63, size=NUM_PERM, dtype=np.uint64) | np.uint64(1)
+
+
 class CopyIndex:
     """Finds, for a new text, an earlier article it is a near-verbatim copy of.
 
@@ -119,10 +123,6 @@ class CopyIndex:
         best = int(np.argmax(same))  # the first of the largest: the lowest key
         jaccard = float(np.float64(same[best]) / np.float64(NUM_PERM))  # as MinHash.jaccard computes it
         return (keys[best], jaccard) if jaccard >= self.threshold else None
-
-
-# Odd multipliers mixing a band's values into one 64-bit key (fixed, so keys are the same in every process)
-_BAND_MIX = np.random.default_rng(20151).integers(1, 2**63, size=NUM_PERM, dtype=np.uint64) | np.uint64(1)
 
 
 def _values(sig: MinHash | np.ndarray) -> np.ndarray:
