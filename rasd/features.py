@@ -72,7 +72,7 @@ class Features:
 
     def intern(self) -> "Features":
         """Share key strings with every other article's (`sys.intern`): kept stories hold each stem once,
-        not one copy per article decoded or unpickled (~2.4M strings on a 30k-article store)."""
+        not one copy per article decoded or unpickled (~2M strings on a 30k-article store)."""
         def shared(vec: dict[str, float]) -> dict[str, float]:
             return dict(zip(map(sys.intern, vec), vec.values()))
 
