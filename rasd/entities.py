@@ -49,7 +49,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import DATA_DIR
-from .normalize import matching_form, matching_word
+from .normalize import matching_form, matching_word, word_cache
 
 __all__ = ["EntityMention", "EntityError", "EntityResolver", "PendingEntities", "alias_key", "annotate_mentions",
            "commonness", "remember_commonness", "name_words", "same_word",
@@ -135,21 +135,21 @@ def lexicons() -> Lexicons:
 
 # -- name keys -----------------------------------------------------------------------------------
 
-@lru_cache(maxsize=200_000)
+@word_cache(200_000)
 def zipf(word: str) -> float:
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, "ar")
 
 
-@lru_cache(maxsize=200_000)
+@word_cache(200_000)
 def _may_start_alias(folded: str) -> bool:
     """Whether an alias of the list may start at this folded word (a clitic stripped or not)."""
     first, starts = _strip_clitic(folded), lexicons().alias_starts
     return first in starts or first[1:] in starts
 
 
-@lru_cache(maxsize=200_000)
+@word_cache(200_000)
 def _strip_clitic(word: str) -> str:
     """`والعراق` → `العراق`, `للعراق` → `العراق`, `وبغداد` → `بغداد` (only when a 3+ letter word is left)."""
     if word.startswith("لل") and len(word) > 4:
@@ -165,7 +165,7 @@ def _bare(word: str) -> str:
     return word[2:] if word.startswith("ال") and len(word) > 4 else word
 
 
-@lru_cache(maxsize=200_000)
+@word_cache(200_000)
 def skeleton(word: str) -> str:
     """Consonants of a folded name word: `برينان` and `برنين` → `برنن`."""
     word = _bare(word)
@@ -181,7 +181,7 @@ def name_words(name: str, kind: str = "PER", spellings: dict[str, str] | None = 
     return _name_words_with(name, spellings)
 
 
-@lru_cache(maxsize=200_000)
+@word_cache(200_000)
 def _name_words(name: str) -> tuple[str, ...]:
     return _name_words_with(name, lexicons().spellings)
 

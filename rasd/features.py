@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import DATA_DIR
-from .normalize import LETTER_MAP, STEM_LETTER_MAP, fold_digits, fold_letters, fold_punctuation, fold_stem_letters, strip_marks
+from .normalize import LETTER_MAP, STEM_LETTER_MAP, fold_digits, fold_letters, fold_punctuation, fold_stem_letters, strip_marks, word_cache
 
 __all__ = ["Features", "IdfTable", "article_features", "stem_tokens", "name_tokens", "cosine", "idf_table", "skeleton",
            "stem_idf", "topic_vector", "TIME_WORDS"]
@@ -112,7 +112,7 @@ def _light(text: str) -> str:
     return fold_punctuation(fold_digits(strip_marks(unicodedata.normalize("NFKC", text))))
 
 
-@lru_cache(maxsize=200_000)
+@word_cache(200_000)
 def _stem(word: str) -> str | None:
     bare = _CLITIC.sub("", word)
     if word in STOPWORDS or word in TIME_WORDS or bare in TIME_WORDS or "ال" + bare in TIME_WORDS:
@@ -159,7 +159,7 @@ def _tfidf(stems: list[str], idf: IdfTable, keep: int) -> dict[str, float]:
     return {s: round(w / norm, 4) for s, w in weights.items()}
 
 
-@lru_cache(maxsize=200_000)
+@word_cache(200_000)
 def stem_idf(stem: str) -> float:
     """Inverse document frequency of a stem in the shipped table (cached)."""
     return idf_table().stem_idf(stem)

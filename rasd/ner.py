@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
+from sys import intern
 
 from . import DATA_DIR
 from .conll import chunks, read_blocks, read_gold, score
@@ -350,8 +351,8 @@ class Tagger:
             keys.append((values, tuple(table.get(value) for table, value in zip(self._pairs, values))))
         rows = self._np.add.reduceat(self._matrix[picked], starts, axis=0)
         rows = rows.reshape(len(tokens), len(self._windows), rows.shape[1])
-        for token, type_rows, (values, pairs) in zip(tokens, rows, keys):
-            self._types[token] = (type_rows, values, pairs)
+        for token, type_rows, (values, pairs) in zip(tokens, rows, keys):  # one key string a word (`word_cache`)
+            self._types[intern(token)] = (type_rows, values, pairs)
 
     def _ensure(self, tokens: list[str]) -> None:
         """Compile the new types of `tokens` together; the oldest half of the cache goes when it is

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from collections.abc import Callable
+from itertools import islice
+from sys import intern
 
-__all__ = ["matching_form", "matching_word", "translator", "fold_letters", "fold_stem_letters", "STEM_LETTER_MAP", "fold_digits", "fold_punctuation", "strip_marks", "tokens"]
+__all__ = ["matching_form", "matching_word", "word_cache", "translator", "fold_letters", "fold_stem_letters", "STEM_LETTER_MAP", "fold_digits", "fold_punctuation", "strip_marks", "tokens"]
 
 # Harakat, Quranic annotation marks, superscript alef and tatweel carry no identity for matching.
 _MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed\u0640]")
@@ -118,9 +120,48 @@ def matching_form(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+class _WordCache(dict):
+    """A one-argument function's results by argument: a dict whose misses call the function."""
+
+    __slots__ = ("function", "maxsize")
+
+    def __init__(self, function: Callable, maxsize: int):
+        super().__init__()
+        self.function = function
+        self.maxsize = maxsize
+
+    def __missing__(self, key):
+        if len(self) >= self.maxsize:  # the oldest half goes: words that recur are soon back
+            for old in list(islice(self, len(self) // 2)):
+                del self[old]
+        value = self.function(key)
+        if type(key) is str:  # one string per word across the caches (each stage slices its own tokens)
+            key = intern(key)
+        if type(value) is str:  # and one string per folded form, stem or skeleton
+            value = intern(value)
+        elif type(value) is tuple:
+            value = tuple(intern(v) if type(v) is str else v for v in value)
+        self[key] = value
+        return value
+
+
+def word_cache(maxsize: int) -> Callable[[Callable], Callable]:
+    """Cache a pure function of one word, like `lru_cache(maxsize)`, for the per-token functions.
+
+    Each stage calls one for every token of every article, so each holds ~200k words after 15k
+    articles. `lru_cache` keeps a recency-list node per entry and relinks it on every hit; this is a
+    plain dict, looked up in C (`dict.__getitem__`), that drops its oldest-inserted half when full.
+    Keys and string results are interned, so a word the stages slice from the text separately is
+    stored once for all caches. An ingest worker held 876 MB after 15k articles, 649 MB with these.
+    """
+    def wrap(function: Callable) -> Callable:
+        return _WordCache(function, maxsize).__getitem__
+    return wrap
+
+
 # `matching_form` of one word, cached: the same words recur in every article, and the NER, entity,
 # quote and number stages all fold each token of an article (one cache for them all).
-matching_word = lru_cache(maxsize=200_000)(matching_form)
+matching_word = word_cache(200_000)(matching_form)
 
 
 def tokens(matching: str) -> list[str]:

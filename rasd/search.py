@@ -38,7 +38,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .features import STOPWORDS, skeleton
-from .normalize import STEM_LETTER_MAP, fold_digits, fold_punctuation, fold_stem_letters, strip_marks
+from .normalize import STEM_LETTER_MAP, fold_digits, fold_punctuation, fold_stem_letters, strip_marks, word_cache
 
 if TYPE_CHECKING:
     from .store import Store
@@ -85,7 +85,7 @@ def _stemmer():
     return Stemmer.Stemmer("arabic")
 
 
-@lru_cache(maxsize=300_000)
+@word_cache(300_000)
 def word_keys(light_word: str) -> tuple[str, str, str | None] | None:
     """(word, stem, skeleton) of one lightly folded word, or None for a stopword."""
     word = light_word.translate(_TEH)
@@ -202,7 +202,7 @@ def _term_of(token: str, lookups: tuple[dict, dict, dict]) -> int | None:
     return None
 
 
-@lru_cache(maxsize=300_000)
+@word_cache(300_000)
 def _display_keys(token: str) -> tuple[tuple[str, str, str | None], ...]:
     """The keys of the words in one display token (usually one; NFKC can split ligatures)."""
     return tuple(_keys_of(token))

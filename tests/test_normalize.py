@@ -1,6 +1,6 @@
 import pytest
 
-from rasd.normalize import matching_form, tokens
+from rasd.normalize import matching_form, tokens, word_cache
 
 
 def test_normalize_issue_example():
@@ -43,3 +43,28 @@ def test_translator_equals_one_pass_map(seed_dir):
     assert translator(mapping)(text) == text.translate(str.maketrans(mapping))
     with pytest.raises(ValueError, match="replacement contains a mapped character"):
         translator({"أ": "ا", "ا": "ء"})  # one character at a time would turn أ into ء
+
+
+def test_word_cache_is_bounded_and_answers_as_the_function(seed_dir):
+    calls = []
+
+    def fold(word):
+        calls.append(word)
+        return matching_form(word)
+
+    cached = word_cache(50)(fold)
+    words = next(seed_dir.glob("000_*.txt")).read_text(encoding="utf-8").split()
+    assert len(set(words)) > 100
+    assert [cached(word) for word in words] == [matching_form(word) for word in words]
+    assert 25 <= len(cached.__self__) <= 50  # the oldest half goes when full
+    assert len(calls) > len(set(words))  # so evicted words were folded again
+
+
+def test_word_caches_keep_one_string_per_word():
+    """Each stage slices its own token strings; two caches fed the same word from two texts store one
+    key string, and equal values are one string too."""
+    first, second = word_cache(10)(matching_form), word_cache(10)(matching_form)
+    one, other = "".join(["الع", "راق"]), "".join(["العر", "اق"])
+    assert one == other and one is not other
+    assert first(one) is second(other)
+    assert next(iter(first.__self__)) is next(iter(second.__self__))
