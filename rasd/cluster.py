@@ -23,6 +23,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -548,8 +549,9 @@ class StoryEngine:
                 story.indexed.add(term)
                 self.event_index.setdefault(term, []).append(story.id)
         for name in feats.names:
-            if "n:" + name not in story.indexed:
-                story.indexed.add("n:" + name)
+            key = "n:" + name
+            if key not in story.indexed:
+                story.indexed.add(sys.intern(key))  # one string for every story that has the name
                 self.name_index.setdefault(name, []).append(story.id)
 
     def candidates(self, feats: Features) -> list[StoryState]:

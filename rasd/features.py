@@ -14,8 +14,9 @@ import re
 import sys
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -175,7 +176,6 @@ def skeleton(word: str) -> str:
     return word[0] + word[1:].translate(_VOWELS)
 
 
-@lru_cache(maxsize=200_000)
 def _is_name(word: str, threshold: float, common: float) -> float:
     """The word's idf when it is a rare proper-like token, else 0.
 
@@ -204,6 +204,17 @@ def _is_name(word: str, threshold: float, common: float) -> float:
     return round(idf.word_idf(word), 3)
 
 
+_NAME_TESTS: dict[tuple[float, float], Callable[[str], float]] = {}
+
+
+def _name_test(threshold: float, common: float) -> Callable[[str], float]:
+    """`_is_name` with these cuts, cached per word (the cuts are the same for every article)."""
+    test = _NAME_TESTS.get((threshold, common))
+    if test is None:
+        test = _NAME_TESTS[threshold, common] = word_cache(200_000)(partial(_is_name, threshold=threshold, common=common))
+    return test
+
+
 _TEXT_CHARS = 6000  # the engine reads no further (400 stems, names and numbers from the first 3000)
 LEDE_STEMS = 50
 
@@ -215,9 +226,9 @@ def article_features(title: str, text: str, time: float | None, rare_below: floa
     body_stems = _stems_of(light_text, _MAX_BODY_TOKENS)
     title_stems = _stems_of(light_title)
     threshold = max(2, rare_below * idf.docs)
-    names = {}
+    names, is_name = {}, _name_test(threshold, 2.5 * threshold)
     for word in _names_of(f"{light_title}\n{light_text[:3000]}"):
-        if (weight := _is_name(word, threshold, 2.5 * threshold)) and len(key := skeleton(word)) >= 3:
+        if (weight := is_name(word)) and len(key := skeleton(word)) >= 3:
             names[key] = weight
     numbers = sorted({n.replace(",", "") for n in _NUMBER.findall(f"{light_title} {light_text[:3000]}")
                       if len(n.replace(",", "")) >= 2})

@@ -4,7 +4,8 @@
 
 (a) end to end: `rasd ingest DAY.zip ... --quiet --json` as a user runs it, into a fresh database,
     `--runs` times; prints articles/s (all articles read / wall time), peak RSS (the larger of the
-    ingesting process and any one worker, and each apart) and CPU ms per article (all together, and
+    ingesting process and any one worker, and each apart; and the peak of all of them together,
+    sampled every 0.25 s) and CPU ms per article (all together, and
     the ingesting process and its workers apart; steadier than wall time on a shared machine), with
     their medians.
 (b) in process, once: the story engine's time per article (decide + thread link + register) for the
@@ -44,12 +45,46 @@ print(json.dumps({"rc": rc, "out": out.getvalue(), "main_rss_kb": me.ru_maxrss, 
 """
 
 
+def _tree_rss_kb(root: int) -> int:
+    """Resident memory of a process and all its descendants now (Linux /proc; 0 elsewhere)."""
+    parents, rss = {}, {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            status = (entry / "status").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid = int(entry.name)
+        parents[pid] = int(fields.get("PPid", "0").strip() or 0)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def _run_sampled(command: list[str]) -> tuple[str, str, int, int]:
+    """(stdout, stderr, exit code, peak total RSS in kB of the process tree, sampled every 0.25 s)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss_kb(proc.pid))
+            time.sleep(0.25)
+        out.seek(0)
+        err.seek(0)
+        return out.read(), err.read(), proc.returncode, peak
+
+
 def end_to_end(days: list[Path], db: Path, workers: int) -> dict:
     for stale in db.parent.glob(db.name + "*"):
         stale.unlink()
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", _INGEST, "ingest", *map(str, days), "--db", str(db),
-                           "--quiet", "--json", "--workers", str(workers)], capture_output=True, text=True)
+    stdout, stderr, code, total_kb = _run_sampled([sys.executable, "-c", _INGEST, "ingest", *map(str, days), "--db",
+                                                   str(db), "--quiet", "--json", "--workers", str(workers)])
+    proc = subprocess.CompletedProcess([], code, stdout, stderr)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"rasd ingest failed: {proc.stderr[-2000:]}")
@@ -64,6 +99,8 @@ def end_to_end(days: list[Path], db: Path, workers: int) -> dict:
             "articles_per_s": round(total / wall, 1),
             "peak_rss_mb": round(max(result["main_rss_kb"], result["workers_rss_kb"]) / 1024, 1),
             "main_rss_mb": round(result["main_rss_kb"] / 1024, 1), "worker_rss_mb": round(result["workers_rss_kb"] / 1024, 1),
+            # everything rasd holds at once: the ingesting process and its workers together
+            "total_rss_mb": round(total_kb / 1024, 1),
             # CPU time is steadier than wall time on a shared machine; on 2 cores, 2000 / cpu_ms_per_article
             # is the best articles/s the run could reach
             "cpu_s": round(cpu, 1), "cpu_ms_per_article": round(cpu * 1000 / total, 2),
@@ -196,6 +233,7 @@ def main() -> None:
     report = {"days": len(days), "workers": args.workers, "runs": runs,
               "median_articles_per_s": statistics.median(r["articles_per_s"] for r in runs),
               "median_peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in runs),
+              "median_total_rss_mb": statistics.median(r["total_rss_mb"] for r in runs),
               "median_wall_s": statistics.median(r["wall_s"] for r in runs),
               "median_cpu_ms_per_article": statistics.median(r["cpu_ms_per_article"] for r in runs),
               "median_main_cpu_ms_per_article": statistics.median(r["main_cpu_ms_per_article"] for r in runs),
