@@ -132,8 +132,8 @@ class _WordCache(dict):
 
     def __missing__(self, key):
         if len(self) >= self.maxsize:  # the oldest half goes: words that recur are soon back
-            for old in list(islice(self, len(self) // 2)):
-                del self[old]
+            for old in list(islice(self, len(self) // 2)):  # (the server's threads may share a cache)
+                self.pop(old, None)
         value = self.function(key)
         if type(key) is str:  # one string per word across the caches (each stage slices its own tokens)
             key = intern(key)
