@@ -84,13 +84,12 @@ def end_to_end(days: list[Path], db: Path, workers: int) -> dict:
     start = time.perf_counter()
     stdout, stderr, code, total_kb = _run_sampled([sys.executable, "-c", _INGEST, "ingest", *map(str, days), "--db",
                                                    str(db), "--quiet", "--json", "--workers", str(workers)])
-    proc = subprocess.CompletedProcess([], code, stdout, stderr)
     wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"rasd ingest failed: {proc.stderr[-2000:]}")
-    result = json.loads(proc.stdout)
+    if code != 0:
+        raise SystemExit(f"rasd ingest failed: {stderr[-2000:]}")
+    result = json.loads(stdout)
     if result["rc"] not in (0, 1):
-        raise SystemExit(f"rasd ingest failed (exit {result['rc']}): {proc.stderr[-2000:]}")
+        raise SystemExit(f"rasd ingest failed (exit {result['rc']}): {stderr[-2000:]}")
     summary = json.loads(result["out"])
     total = summary["ingested"] + summary["duplicates"] + len(summary["rejected"])
     cpu = result["main_cpu_s"] + result["workers_cpu_s"]
