@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import json
 import re
+from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -135,11 +136,77 @@ def lexicons() -> Lexicons:
 
 # -- name keys -----------------------------------------------------------------------------------
 
+class _ArabicFrequencies:
+    """wordfreq's Arabic word list as sorted 64-bit hashes and their frequency bands (~6 MB).
+
+    `wordfreq.zipf_frequency` keeps the 620k-word list as Python strings and a dict of them: ~70 MB
+    in every ingest worker, for a look-up that only needs each word's band. Keys hash the UTF-8 bytes
+    (`hash(str)` hashes the internal form, where `'a_'` and `'\u5f61'` collide).
+    """
+
+    def __init__(self):
+        import gzip
+
+        import msgpack
+        import numpy as np
+        from wordfreq import available_languages
+
+        keys, bands = array("q"), array("i")
+        # read_cBpack's format, read a band at a time: the whole list at once left ~35 MB of freed
+        # but unreturned heap behind it
+        with gzip.open(available_languages("best")["ar"], "rb") as infile:
+            unpacker = msgpack.Unpacker(infile, raw=False)
+            count = unpacker.read_array_header()
+            header = unpacker.unpack()
+            if not isinstance(header, dict) or header.get("format") != "cB" or header.get("version") != 1:
+                raise ValueError(f"wordfreq's Arabic list has an unexpected header: {header!r}")
+            for band in range(count - 1):
+                words = unpacker.unpack()
+                keys.extend(hash(w.encode("utf-8", "surrogatepass")) for w in words)
+                bands.extend([band] * len(words))
+        order = np.argsort(np.frombuffer(keys, np.int64), kind="stable")
+        self._keys = np.frombuffer(keys, np.int64)[order]
+        self._bands = np.frombuffer(bands, np.int32)[order]
+
+    def frequency(self, token: str) -> float | None:
+        """The word list's frequency of one token (as `get_frequency_dict` gives it), None if absent."""
+        key = hash(token.encode("utf-8", "surrogatepass"))
+        at = int(self._keys.searchsorted(key))
+        if at == len(self._keys) or self._keys[at] != key:
+            return None
+        return 10 ** (-int(self._bands[at]) / 100)  # wordfreq's `cB_to_freq`
+
+
+@lru_cache(maxsize=1)
+def _frequencies() -> _ArabicFrequencies:
+    return _ArabicFrequencies()
+
+
 @word_cache(200_000)
 def zipf(word: str) -> float:
-    from wordfreq import zipf_frequency
+    """`wordfreq.zipf_frequency(word, "ar")`, step for step, on the compact word list."""
+    import math
 
-    return zipf_frequency(word, "ar")
+    from wordfreq import lossy_tokenize
+    from wordfreq.numbers import digit_freq, smash_numbers
+
+    minimum = 10 ** 0 / 1e9  # `zipf_to_freq(0)`, zipf_frequency's default floor
+    tokens = lossy_tokenize(word, "ar")
+    freq = minimum
+    if tokens:
+        table, one_over = _frequencies(), 0.0
+        for token in tokens:
+            smashed = smash_numbers(token)
+            found = table.frequency(smashed)
+            if found is None:
+                break
+            if smashed != token:
+                found *= digit_freq(token)
+            one_over += 1.0 / found
+        else:
+            unrounded = max(1.0 / one_over, minimum)
+            freq = round(unrounded, math.floor(-math.log(unrounded, 10)) + 3)
+    return round(math.log(freq, 10) + 9, 2)
 
 
 @word_cache(200_000)

@@ -222,3 +222,20 @@ def test_entities_bare_surname_shared_by_two_full_names_moves_once(tmp_path):
     reopened = Pipeline(store)  # the in-memory state still matches the store
     assert set(reopened.entities.entities) == {e["id"] for e in store.entities()}
     store.close()
+
+
+def test_zipf_is_wordfreqs_on_every_seed_word_and_a_slice_of_its_list():
+    """`zipf` reads wordfreq's Arabic list into a compact table: every value must still be wordfreq's own
+    (multi-token spellings, digits smashed to zeros, Latin words, absent words)."""
+    from itertools import islice
+
+    from wordfreq import iter_wordlist, zipf_frequency
+
+    from rasd.entities import zipf
+
+    words = {w for path in SEEDS for w in path.read_text(encoding="utf-8").split()}
+    words |= set(islice(iter_wordlist("ar"), 0, None, 211))
+    words |= {"جون برينان", "٢٠٢١", "2021", "12.5%", "a_", "\u5f61", "برنين", "كانون الأول", "xqzzyv"}
+    wrong = {w: (zipf(w), zipf_frequency(w, "ar")) for w in words if zipf(w) != zipf_frequency(w, "ar")}
+    assert not wrong
+    assert zipf("محمد") >= 4 > zipf("برنين")
