@@ -44,11 +44,13 @@ CLUSTERS_PATH = DATA_DIR / "word_clusters.json.gz"
 # A token: a run of letters/digits/Arabic marks/tatweel, with decimals and a trailing % kept on a
 # number (`4.3`, `15%`, as ANERcorp writes them); otherwise a single non-space character.
 # Feature strings of recent tokens (~10 KB each, for training and marginals): bounded, or a long
-# ingest keeps gigabytes of them. The tagger's own per-type label scores are far smaller (~650 bytes):
-# SaudiNewsNet brings ~18 new types an article for thousands of articles, and a type evicted comes back
-# (a 50k cache recompiled them for 16% of an ingest worker's time); 250k types is ~160 MB at most.
+# ingest keeps gigabytes of them. The tagger's own per-type label scores are far smaller (360 bytes in
+# `Tagger._rows` and ~200 of entry): SaudiNewsNet brings ~18 new types an article for thousands of
+# articles, and a type evicted comes back (a 50k cache recompiled them for 16% of an ingest worker's
+# time); 250k types is ~140 MB at most.
 _CACHE_TOKENS = 10_000
 _CACHE_TYPES = 250_000
+_ROOM = 32_768  # compiled types a call may add beyond `_CACHE_TYPES` before the oldest half goes
 _BATCH = 128  # sentences decoded together (an article's, usually)
 _MARK = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
 _TOKEN = re.compile(rf"(?:[^\W_]|[{_MARK}])+(?:[.,\u066b\u066c](?=\d)\d+)*(?:(?<=\d)[%\u066a])?|\S")
@@ -331,6 +333,10 @@ class Tagger:
                     else:
                         self._odd_pairs[attribute] = weights
         self._types: dict[str, tuple] = {}  # token type -> its compiled entry (`_compile`)
+        # the compiled types' label scores [window positions, labels], by the row their entry names:
+        # one array (untouched rows take no memory), not a view per type that kept its whole batch alive
+        self._rows = np.empty((_CACHE_TYPES + _ROOM, len(self._offsets), size))
+        self._used = 0
 
     def _compile(self, tokens: list[str]) -> None:
         """Cache (label scores [window positions, labels], pair values, pair tables) of new token types;
@@ -349,18 +355,24 @@ class Tagger:
                             picked.append(row)
             values = tuple(feats[name][0] for name, _ in PAIRS)
             keys.append((values, tuple(table.get(value) for table, value in zip(self._pairs, values))))
-        rows = self._np.add.reduceat(self._matrix[picked], starts, axis=0)
-        rows = rows.reshape(len(tokens), len(self._windows), rows.shape[1])
-        for token, type_rows, (values, pairs) in zip(tokens, rows, keys):  # one key string a word (`word_cache`)
-            self._types[intern(token)] = (type_rows, values, pairs)
+        np, first = self._np, self._used
+        rows = np.add.reduceat(self._matrix[picked], starts, axis=0)
+        if first + len(tokens) > len(self._rows):  # more new types in one call than `_ROOM`
+            self._rows = np.concatenate((self._rows, np.empty((len(tokens),) + self._rows.shape[1:])))
+        self._rows[first:first + len(tokens)] = rows.reshape(len(tokens), *self._rows.shape[1:])
+        self._used += len(tokens)
+        for row, token, (values, pairs) in zip(range(first, self._used), tokens, keys):
+            self._types[intern(token)] = (row, values, pairs)  # one key string a word (`word_cache`)
 
     def _ensure(self, tokens: list[str]) -> None:
         """Compile the new types of `tokens` together; the oldest half of the cache goes when it is
         full (a common type evicted is recompiled once, at a few microseconds)."""
         cache = self._types
         if len(cache) > _CACHE_TYPES:
-            for key in list(islice(cache, len(cache) // 2)):
-                del cache[key]
+            kept = list(islice(cache.items(), len(cache) // 2, None))
+            self._rows[:len(kept)] = self._rows[[entry[0] for _, entry in kept]]
+            self._types = cache = {token: (row, *entry[1:]) for row, (token, entry) in enumerate(kept)}
+            self._used = len(kept)
         missing = [t for t in dict.fromkeys(tokens) if t not in cache]
         if missing:
             self._compile(missing)
@@ -371,7 +383,7 @@ class Tagger:
         self._ensure(tokens)  # nothing new after `tag_many`'s batch call, unless the cache was just cut
         types = [self._types[t] for t in tokens]
         n = len(types)
-        rows = np.array([t[0] for t in types])
+        rows = self._rows[[t[0] for t in types]]
         scores = rows[:, self._offsets.index(0)] + self._bias
         for k, offset in enumerate(self._offsets):
             if offset > 0 and offset < n:

@@ -192,6 +192,22 @@ def test_ner_tagger_agrees_with_crfsuite_on_seeds():
     assert [tagger.tag(tokens) for tokens in sentences] == expected
 
 
+def test_ner_tagger_with_a_tiny_type_cache_tags_as_crfsuite(monkeypatch):
+    """The compiled types live in one array; evicting the oldest half moves the kept rows to the front
+    and a call bringing more types than the spare room grows it: neither may change a tag."""
+    import rasd.ner as ner
+
+    monkeypatch.setattr(ner, "_CACHE_TYPES", 40)
+    monkeypatch.setattr(ner, "_ROOM", 8)
+    tagger = ner.Tagger()
+    sentences = [[t for t, _, _ in tokenize(line)] for seed in SEEDS
+                 for line in seed.read_text(encoding="utf-8").splitlines() if line.strip()]
+    expected = [tagger._crf.tag(tagger.featurizer.sequence(tokens)) for tokens in sentences]
+    assert tagger.tag_many(sentences) == expected
+    assert [tagger.tag(tokens) for tokens in sentences] == expected
+    assert len(tagger._types) <= 40 + max(map(len, sentences)) and len(tagger._rows) > 48  # evicted, and grown
+
+
 def test_ner_read_crfsuite_matches_the_model_dump():
     import pycrfsuite
 
