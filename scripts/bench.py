@@ -5,7 +5,7 @@
 (a) end to end: `rasd ingest DAY.zip ... --quiet --json` as a user runs it, into a fresh database,
     `--runs` times; prints articles/s (all articles read / wall time), peak RSS (the larger of the
     ingesting process and any one worker, and each apart; and the peak of all of them together,
-    sampled every 0.25 s) and CPU ms per article (all together, and
+    sampled every 0.25 s, as summed RSS and as summed Pss, which counts shared pages once) and CPU ms per article (all together, and
     the ingesting process and its workers apart; steadier than wall time on a shared machine), with
     their medians.
 (b) in process, once: the story engine's time per article (decide + thread link + register) for the
@@ -45,8 +45,11 @@ print(json.dumps({"rc": rc, "out": out.getvalue(), "main_rss_kb": me.ru_maxrss, 
 """
 
 
-def _tree_rss_kb(root: int) -> int:
-    """Resident memory of a process and all its descendants now (Linux /proc; 0 elsewhere)."""
+def _tree_memory_kb(root: int) -> tuple[int, int]:
+    """(resident, proportional) memory in kB of a process and all its descendants now (Linux /proc;
+    0 elsewhere). Summed resident memory counts the pages processes share (libraries) once per
+    process; proportional memory (Pss) splits each shared page among its sharers, so its sum is what
+    the processes hold together."""
     parents, rss = {}, {}
     for entry in Path("/proc").glob("[0-9]*"):
         try:
@@ -62,27 +65,39 @@ def _tree_rss_kb(root: int) -> int:
         more = {pid for pid, parent in parents.items() if parent in tree} - tree
         tree |= more
         grew = bool(more)
-    return sum(rss.get(pid, 0) for pid in tree)
+    return sum(rss.get(pid, 0) for pid in tree), sum(_pss_kb(pid) for pid in tree)
 
 
-def _run_sampled(command: list[str]) -> tuple[str, str, int, int]:
-    """(stdout, stderr, exit code, peak total RSS in kB of the process tree, sampled every 0.25 s)."""
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:  # gone meanwhile, or no smaps_rollup (kernels before 4.14)
+        pass
+    return 0
+
+
+def _run_sampled(command: list[str]) -> tuple[str, str, int, int, int]:
+    """(stdout, stderr, exit code, peak total RSS and peak total Pss in kB of the process tree, sampled
+    every 0.25 s)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(command, stdout=out, stderr=err, text=True)
-        peak = 0
+        peak_rss = peak_pss = 0
         while proc.poll() is None:
-            peak = max(peak, _tree_rss_kb(proc.pid))
+            rss, pss = _tree_memory_kb(proc.pid)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
             time.sleep(0.25)
         out.seek(0)
         err.seek(0)
-        return out.read(), err.read(), proc.returncode, peak
+        return out.read(), err.read(), proc.returncode, peak_rss, peak_pss
 
 
 def end_to_end(days: list[Path], db: Path, workers: int) -> dict:
     for stale in db.parent.glob(db.name + "*"):
         stale.unlink()
     start = time.perf_counter()
-    stdout, stderr, code, total_kb = _run_sampled([sys.executable, "-c", _INGEST, "ingest", *map(str, days), "--db",
+    stdout, stderr, code, total_kb, total_pss_kb = _run_sampled([sys.executable, "-c", _INGEST, "ingest", *map(str, days), "--db",
                                                    str(db), "--quiet", "--json", "--workers", str(workers)])
     wall = time.perf_counter() - start
     if code != 0:
@@ -99,7 +114,7 @@ def end_to_end(days: list[Path], db: Path, workers: int) -> dict:
             "peak_rss_mb": round(max(result["main_rss_kb"], result["workers_rss_kb"]) / 1024, 1),
             "main_rss_mb": round(result["main_rss_kb"] / 1024, 1), "worker_rss_mb": round(result["workers_rss_kb"] / 1024, 1),
             # everything rasd holds at once: the ingesting process and its workers together
-            "total_rss_mb": round(total_kb / 1024, 1),
+            "total_rss_mb": round(total_kb / 1024, 1), "total_pss_mb": round(total_pss_kb / 1024, 1),
             # CPU time is steadier than wall time on a shared machine; on 2 cores, 2000 / cpu_ms_per_article
             # is the best articles/s the run could reach
             "cpu_s": round(cpu, 1), "cpu_ms_per_article": round(cpu * 1000 / total, 2),
@@ -233,6 +248,7 @@ def main() -> None:
               "median_articles_per_s": statistics.median(r["articles_per_s"] for r in runs),
               "median_peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in runs),
               "median_total_rss_mb": statistics.median(r["total_rss_mb"] for r in runs),
+              "median_total_pss_mb": statistics.median(r["total_pss_mb"] for r in runs),
               "median_wall_s": statistics.median(r["wall_s"] for r in runs),
               "median_cpu_ms_per_article": statistics.median(r["cpu_ms_per_article"] for r in runs),
               "median_main_cpu_ms_per_article": statistics.median(r["main_cpu_ms_per_article"] for r in runs),
