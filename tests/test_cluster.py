@@ -253,3 +253,47 @@ def test_registered_stories_share_their_stem_strings():
     keys = {k: k for k in two.body}
     assert all(next(k for k in one.body if k == term) is keys[term] for term in shared)
     assert all(next(k for k in one.df if k == term) is keys[term] for term in shared)
+
+
+@pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
+def test_frozen_stories_decide_as_unfrozen_ones(monkeypatch):
+    """Stories days past their window are packed (`StoryState.freeze`) to save memory. An article that
+    still reaches them (undated, or a week late) unpacks them first: every decision and score must be
+    what an engine that never freezes gives, and unpacked state equal to the state packed, in order."""
+    import math
+
+    import rasd.cluster as cluster
+    from rasd.ingest import read_paths
+
+    def articles(day, n):
+        return [a for a in list(read_paths([DAYS / f"{day}.zip"], clean=False))[:n] if hasattr(a, "text")]
+
+    day = articles("2015-07-31", 260)
+    engines = {"freezing": cluster.StoryEngine(), "never": cluster.StoryEngine()}
+    features = engines["never"].features
+    stream = [(a.id, *features(a.title, a.text, a.published)) for a in day[:160] + articles("2015-08-09", 5)]
+    # then more of the first day, nine days late, every other one undated: they reach frozen stories
+    late = [(a.id, *features(a.title, a.text, a.published if k % 2 else None)) for k, a in enumerate(day[160:])]
+
+    def run(name, part):
+        monkeypatch.setattr(cluster, "FREEZE_AFTER_DAYS", 2.0 if name == "freezing" else math.inf)
+        engine, out = engines[name], []
+        for aid, f, sig in part:
+            rowid = len(engine.copy_story) + len(engine.canonical) + 1
+            decision = engine.decide(f, sig)
+            story = decision.story if decision.story is not None else rowid
+            engine.register(rowid, aid, story, story, f, sig, decision.copy_of)
+            out.append((decision.story, decision.score, json.dumps(decision.reason, sort_keys=True)))
+        return out
+
+    assert run("freezing", stream) == run("never", stream)
+    frozen = [s for s in engines["freezing"].stories.values() if s._frozen is not None]
+    assert len(frozen) > 50 and not any(s._frozen for s in engines["never"].stories.values())
+    assert run("freezing", late) == run("never", late)
+    assert any(s._frozen is None for s in frozen)  # reached, so unpacked
+    for story in engines["freezing"].stories.values():
+        story.thaw()
+        twin = engines["never"].stories[story.id]
+        for part in ("title", "body", "lede", "df", "lede_df", "names"):
+            assert list(getattr(story, part).items()) == list(getattr(twin, part).items()), part
+        assert (story.numbers, story.indexed, story.size) == (twin.numbers, twin.indexed, twin.size)
