@@ -200,6 +200,7 @@ WINDOW = {
 }
 PAIRS = (("w", -1), ("w", 1), ("c2", -1), ("c2", 1))
 _AFFIXES = tuple((n, f"p{n}", f"s{n}") for n in range(1, 5))  # (length, prefix name, suffix name)
+_TABLES = 1 + len(PAIRS)  # a compiled type: (row, its value for each pair, its pair table for each pair)
 _CLUSTER_NAMES = ("c0", "c1", "c2", "c3")
 _STRIPPED_CLUSTER_NAMES = ("sc0", "sc1", "sc2", "sc3")
 
@@ -332,14 +333,14 @@ class Tagger:
                         table.setdefault(here, {})[left] = weights
                     else:
                         self._odd_pairs[attribute] = weights
-        self._types: dict[str, tuple] = {}  # token type -> its compiled entry (`_compile`)
+        self._types: dict[str, tuple] = {}  # token type -> its compiled entry, one flat tuple (`_TABLES`)
         # the compiled types' label scores [window positions, labels], by the row their entry names:
         # one array (untouched rows take no memory), not a view per type that kept its whole batch alive
         self._rows = np.empty((_CACHE_TYPES + _ROOM, len(self._offsets), size))
         self._used = 0
 
     def _compile(self, tokens: list[str]) -> None:
-        """Cache (label scores [window positions, labels], pair values, pair tables) of new token types;
+        """Cache (row of label scores [window positions, labels], pair values, pair tables) of new types;
         their feature rows summed in one numpy call (per type, the same additions in the same order)."""
         zero = len(self._matrix) - 1
         picked, starts, keys = [], [], []
@@ -353,16 +354,16 @@ class Tagger:
                         row = table.get(value)
                         if row is not None:
                             picked.append(row)
-            values = tuple(feats[name][0] for name, _ in PAIRS)
-            keys.append((values, tuple(table.get(value) for table, value in zip(self._pairs, values))))
+            values = [feats[name][0] for name, _ in PAIRS]
+            keys.append((*values, *(table.get(value) for table, value in zip(self._pairs, values))))
         np, first = self._np, self._used
         rows = np.add.reduceat(self._matrix[picked], starts, axis=0)
         if first + len(tokens) > len(self._rows):  # more new types in one call than `_ROOM`
             self._rows = np.concatenate((self._rows, np.empty((len(tokens),) + self._rows.shape[1:])))
         self._rows[first:first + len(tokens)] = rows.reshape(len(tokens), *self._rows.shape[1:])
         self._used += len(tokens)
-        for row, token, (values, pairs) in zip(range(first, self._used), tokens, keys):
-            self._types[intern(token)] = (row, values, pairs)  # one key string a word (`word_cache`)
+        for row, token, key in zip(range(first, self._used), tokens, keys):
+            self._types[intern(token)] = (row, *key)  # one key string a word (`word_cache`)
 
     def _ensure(self, tokens: list[str]) -> None:
         """Compile the new types of `tokens` together; the oldest half of the cache goes when it is
@@ -397,13 +398,13 @@ class Tagger:
                 j = i + offset
                 if not 0 <= j < n:
                     continue
-                table = here[2][p]
+                table = here[_TABLES + p]
                 if table is not None:
-                    found = table.get(types[j][1][p])
+                    found = table.get(types[j][1 + p])
                     if found is not None:
                         scores[i] += found
-                if self._odd_pairs and ("|" in here[1][p] or "|" in types[j][1][p]):
-                    found = self._odd_pairs.get(f"{name}{offset:+d}={types[j][1][p]}|{here[1][p]}")
+                if self._odd_pairs and ("|" in here[1 + p] or "|" in types[j][1 + p]):
+                    found = self._odd_pairs.get(f"{name}{offset:+d}={types[j][1 + p]}|{here[1 + p]}")
                     if found is not None:
                         scores[i] += found
         return scores
