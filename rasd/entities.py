@@ -44,6 +44,7 @@ from __future__ import annotations
 import json
 import re
 from array import array
+from sys import intern
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -747,10 +748,10 @@ class EntityResolver:
     def load(self, entity_rows, mention_rows) -> "EntityResolver":
         """Rebuild from `Store.entity_rows()` (id, type, name, key) and `Store.entity_mention_rows()`."""
         for row in entity_rows:
-            self.entities[row["id"]] = _Entity(row["id"], row["type"], row["key"], row["name"])
-        for row in mention_rows:
+            self.entities[row["id"]] = _Entity(row["id"], intern(row["type"]), row["key"], row["name"])
+        for row in mention_rows:  # a spelling's string shared by all its stories (~12 MB on 30k articles)
             entity = self.entities[row["entity_id"]]
-            entity.by_story[row["story_id"]][row["text"]] += row["n"]
+            entity.by_story[row["story_id"]][intern(row["text"])] += row["n"]
             self.stories[row["story_id"]][entity.id] += row["n"]
         for entity in self.entities.values():
             entity.changed()
@@ -857,7 +858,7 @@ class EntityResolver:
 
     def _make(self, kind: str, key: str, text: str) -> int:
         ref = -1 - len(self._new)
-        self._new[ref] = _Entity(ref, kind, key)
+        self._new[ref] = _Entity(ref, intern(kind), key)
         self._new[ref].by_story[None][text] += 0
         self._new[ref].changed()
         return ref
@@ -932,7 +933,7 @@ class EntityResolver:
                 self._unindex_single(source)
                 del self.entities[src]
         for eid, text in pending.added:
-            self.entities[eid].add(story, {text: 1})
+            self.entities[eid].add(story, {intern(text): 1})
             self.stories[story][eid] += 1
         for eid in {e for e, _ in pending.added} | {d for _, d in pending.moves}:
             entity = self.entities[eid]
