@@ -51,7 +51,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import DATA_DIR
-from .normalize import matching_form, matching_word, word_cache
+from .normalize import WORDS, matching_form, matching_word, word_cache
 
 __all__ = ["EntityMention", "EntityError", "EntityResolver", "PendingEntities", "alias_key", "annotate_mentions",
            "commonness", "remember_commonness", "name_words", "same_word",
@@ -183,7 +183,7 @@ def _frequencies() -> _ArabicFrequencies:
     return _ArabicFrequencies()
 
 
-@word_cache(200_000)
+@word_cache(WORDS)
 def zipf(word: str) -> float:
     """`wordfreq.zipf_frequency(word, "ar")`, step for step, on the compact word list."""
     import math
@@ -210,14 +210,14 @@ def zipf(word: str) -> float:
     return round(math.log(freq, 10) + 9, 2)
 
 
-@word_cache(200_000)
+@word_cache(WORDS)
 def _may_start_alias(folded: str) -> bool:
     """Whether an alias of the list may start at this folded word (a clitic stripped or not)."""
     first, starts = _strip_clitic(folded), lexicons().alias_starts
     return first in starts or first[1:] in starts
 
 
-@word_cache(200_000)
+@word_cache(WORDS)
 def _strip_clitic(word: str) -> str:
     """`والعراق` → `العراق`, `للعراق` → `العراق`, `وبغداد` → `بغداد` (only when a 3+ letter word is left)."""
     if word.startswith("لل") and len(word) > 4:
@@ -233,7 +233,7 @@ def _bare(word: str) -> str:
     return word[2:] if word.startswith("ال") and len(word) > 4 else word
 
 
-@word_cache(200_000)
+@word_cache(WORDS)
 def skeleton(word: str) -> str:
     """Consonants of a folded name word: `برينان` and `برنين` → `برنن`."""
     word = _bare(word)
@@ -249,7 +249,7 @@ def name_words(name: str, kind: str = "PER", spellings: dict[str, str] | None = 
     return _name_words_with(name, spellings)
 
 
-@word_cache(200_000)
+@word_cache(WORDS)
 def _name_words(name: str) -> tuple[str, ...]:
     return _name_words_with(name, lexicons().spellings)
 
@@ -306,7 +306,7 @@ def same_full_name(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return len(short) >= 3 and len(short) < len(long) and _ordered_part(short, long)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=WORDS)
 def alias_key(name: str, kind: str) -> str | None:
     """The alias group `name` belongs to, when it is in entity_aliases.json with this type."""
     found = lexicons().aliases.get(name_words(name, kind)) or lexicons().aliases.get(_fold_words(name))
@@ -342,7 +342,7 @@ def display_name(counts: Counter, kind: str = "PER") -> str:
 
 
 _COMMONNESS: dict[str, float] = {}  # spelling -> `commonness`, also as computed by ingest workers
-_COMMONNESS_MAX = 200_000
+_COMMONNESS_MAX = WORDS
 
 
 def commonness(name: str) -> float:
@@ -363,7 +363,7 @@ def remember_commonness(values: dict[str, float]) -> None:
     """Keep `commonness` values computed in another process (the same function, so the same values)."""
     if len(_COMMONNESS) + len(values) > _COMMONNESS_MAX:
         _COMMONNESS.clear()
-    _COMMONNESS.update(values)
+    _COMMONNESS.update(zip(map(intern, values), values.values()))  # the spelling the resolver holds
 
 
 # -- mentions in one article ---------------------------------------------------------------------

@@ -21,7 +21,7 @@ from functools import lru_cache, partial
 import numpy as np
 
 from . import DATA_DIR
-from .normalize import LETTER_MAP, STEM_LETTER_MAP, fold_digits, fold_letters, fold_punctuation, fold_stem_letters, strip_marks, word_cache
+from .normalize import WORDS, LETTER_MAP, STEM_LETTER_MAP, fold_digits, fold_letters, fold_punctuation, fold_stem_letters, strip_marks, word_cache
 
 __all__ = ["Features", "IdfTable", "article_features", "stem_tokens", "name_tokens", "cosine", "idf_table", "skeleton",
            "stem_idf", "topic_vector", "TIME_WORDS"]
@@ -113,7 +113,7 @@ def _light(text: str) -> str:
     return fold_punctuation(fold_digits(strip_marks(unicodedata.normalize("NFKC", text))))
 
 
-@word_cache(200_000)
+@word_cache(WORDS)
 def _stem(word: str) -> str | None:
     bare = _CLITIC.sub("", word)
     if word in STOPWORDS or word in TIME_WORDS or bare in TIME_WORDS or "ال" + bare in TIME_WORDS:
@@ -160,7 +160,7 @@ def _tfidf(stems: list[str], idf: IdfTable, keep: int) -> dict[str, float]:
     return {s: round(w / norm, 4) for s, w in weights.items()}
 
 
-@word_cache(200_000)
+@word_cache(WORDS)
 def stem_idf(stem: str) -> float:
     """Inverse document frequency of a stem in the shipped table (cached)."""
     return idf_table().stem_idf(stem)
@@ -211,7 +211,7 @@ def _name_test(threshold: float, common: float) -> Callable[[str], float]:
     """`_is_name` with these cuts, cached per word (the cuts are the same for every article)."""
     test = _NAME_TESTS.get((threshold, common))
     if test is None:
-        test = _NAME_TESTS[threshold, common] = word_cache(200_000)(partial(_is_name, threshold=threshold, common=common))
+        test = _NAME_TESTS[threshold, common] = word_cache(WORDS)(partial(_is_name, threshold=threshold, common=common))
     return test
 
 

@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from . import DATA_DIR
-from .normalize import matching_form, matching_word, word_cache
+from .normalize import WORDS, matching_form, matching_word, word_cache
 
 __all__ = ["Quantity", "NumbersError", "find_numbers", "compare_numbers", "parse_number_words", "count_key",
            "score_numbers"]
@@ -89,7 +89,7 @@ def _lexicon() -> dict:
             "measures": {matching_form(k): v for k, v in data["units_of_measure"].items()}, **sets}
 
 
-@word_cache(200_000)
+@word_cache(WORDS)
 def _word_forms(word: str) -> tuple[str, str]:
     """(folded form, folded form without a leading clitic) of a word token; words recur in every article."""
     form = matching_word(word)

@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 from . import DATA_DIR
 from .features import skeleton
-from .normalize import matching_form, matching_word, word_cache
+from .normalize import WORDS, matching_form, matching_word, word_cache
 
 __all__ = ["Quote", "QuotesError", "find_quotes", "group_quotes", "speaker_key", "quote_spans", "same_speaker",
            "score_quotes", "load_gold"]
@@ -117,7 +117,7 @@ def _token_starts(text: str) -> list[tuple[str, int]]:
     return [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
 
 
-@word_cache(200_000)
+@word_cache(WORDS)
 def _token_info(word: str) -> tuple[str, bool]:
     """(folded form, whether it is a word) of a token; tokens recur in every article."""
     return matching_word(word) or word, word[0].isalnum() or word[0] in _MARK

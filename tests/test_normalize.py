@@ -68,3 +68,17 @@ def test_word_caches_keep_one_string_per_word():
     assert one == other and one is not other
     assert first(one) is second(other)
     assert next(iter(first.__self__)) is next(iter(second.__self__))
+
+
+def test_word_cache_of_words_keeps_the_smaller_dict_table():
+    """`WORDS` is the most keys a 2**18-slot dict holds: a full cache and one refilled after eviction
+    stay at ~5 MB, where a 200k bound doubled the table to ~10.5 MB."""
+    import sys
+
+    from rasd.normalize import WORDS, word_cache
+
+    cached = word_cache(WORDS)(str.upper)
+    for i in range(WORDS + 100_000):  # fills it, drops half, fills again
+        assert cached(f"w{i}") == f"W{i}"
+    table = cached.__self__
+    assert WORDS // 2 < len(table) <= WORDS and sys.getsizeof(table) < 6_000_000
