@@ -9,13 +9,17 @@ article; the copy is kept and linked to its canonical (first-seen) article rathe
 from __future__ import annotations
 
 import base64
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from .normalize import matching_form, tokens
 
-__all__ = ["CopyIndex", "decode", "pack", "shingles", "signature", "unpack"]
+if TYPE_CHECKING:
+    from datasketch import MinHash
+
+__all__ = ["CopyIndex", "banding", "decode", "pack", "shingles", "signature", "unpack"]
 
 NUM_PERM = 128
 _SEED = 1
@@ -34,12 +38,35 @@ def shingles(text: str, size: int = 4, kind: str = "word") -> set[bytes]:
 
 
 _SCHEME = "affine32"
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME)
+# datasketch's banding (bands, rows) for 128 permutations at the thresholds used, as `MinHashLSH` finds
+# it (a test holds these to it): the ingesting process, which only compares packed signatures, then
+# never imports datasketch, and scipy with it (~55 MB and 0.3 s a process)
+_BANDING = {0.7: (14, 9)}
+
+
+@lru_cache(maxsize=1)
+def _template() -> MinHash:
+    """The permutations every signature shares (imports datasketch on first use)."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME)
+
+
+def banding(threshold: float) -> tuple[int, int]:
+    """(bands, rows) of datasketch's `MinHashLSH` at this Jaccard threshold and `NUM_PERM`."""
+    if threshold in _BANDING:
+        return _BANDING[threshold]
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
 
 
 def signature(text: str, size: int = 4, kind: str = "word", shingle_set: set[bytes] | None = None) -> MinHash:
     """MinHash of the text's shingles (pass `shingle_set` when already computed)."""
-    sig = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME, permutations=_TEMPLATE.permutations)
+    from datasketch import MinHash
+
+    sig = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME, permutations=_template().permutations)
     sig.update_batch(list(shingle_set if shingle_set is not None else shingles(text, size, kind)))
     return sig
 
@@ -54,9 +81,11 @@ def decode(data: str) -> np.ndarray:
 
 
 def unpack(data: str) -> MinHash:
+    from datasketch import MinHash
+
     values = decode(data).astype(np.uint64)
     return MinHash(num_perm=NUM_PERM, seed=_SEED, hashvalues=values, scheme=_SCHEME,
-                   permutations=_TEMPLATE.permutations)
+                   permutations=_template().permutations)
 
 
 # Odd multipliers mixing a band's values into one 64-bit key (fixed, so keys are the same in every process)
@@ -77,8 +106,7 @@ class CopyIndex:
             raise ValueError(f"threshold must be in (0, 1], got {threshold}")
         self.threshold = threshold
         self.min_shingles = min_shingles
-        banding = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-        self.bands, self.rows = banding.b, banding.r
+        self.bands, self.rows = banding(threshold)
         self._mix = _BAND_MIX[:self.bands * self.rows]
         self._tables: list[dict[int, int | list[int]]] = [{} for _ in range(self.bands)]
         self._row: dict[int, int] = {}  # key -> its row of `_sigs`
@@ -127,4 +155,4 @@ class CopyIndex:
 
 def _values(sig: MinHash | np.ndarray) -> np.ndarray:
     """A signature's values as uint32 (affine32 MinHash values are below 2**32)."""
-    return np.asarray(sig.hashvalues if isinstance(sig, MinHash) else sig, dtype=np.uint32)
+    return np.asarray(sig if isinstance(sig, np.ndarray) else sig.hashvalues, dtype=np.uint32)

@@ -69,3 +69,21 @@ def test_copy_index_answers_as_minhash_lsh_on_a_day_of_wire_reprints():
 def test_copy_index_refuses_a_bad_threshold():
     with pytest.raises(ValueError, match="threshold"):
         CopyIndex(threshold=0.0)
+
+
+def test_banding_is_datasketchs_and_the_ingesting_process_need_not_import_it():
+    """The copy index bands signatures as datasketch's MinHashLSH does; the banding for the default
+    threshold is written down so that the ingesting process never imports datasketch (and scipy)."""
+    import subprocess
+    import sys
+
+    from rasd.dedupe import _BANDING, banding
+
+    for threshold in (*_BANDING, 0.5, 0.85):
+        lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        assert banding(threshold) == (lsh.b, lsh.r)
+    index = CopyIndex()
+    assert (index.bands, index.rows) == banding(0.7)
+    code = ("import sys; from rasd.pipeline import Pipeline; from rasd.cluster import StoryEngine; StoryEngine(); "
+            "print(sorted({'datasketch', 'scipy'} & set(sys.modules)))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
