@@ -59,7 +59,10 @@ def test_seeds_are_not_copies_of_each_other():
 
 
 @pytest.mark.skipif(not DAY.exists(), reason="../shared/data not beside the repo")
-def test_copy_index_answers_as_minhash_lsh_on_a_day_of_wire_reprints():
+@pytest.mark.parametrize("merge", [CopyIndex.MERGE, 7])
+def test_copy_index_answers_as_minhash_lsh_on_a_day_of_wire_reprints(merge, monkeypatch):
+    """Also with the buckets merged into sorted arrays every 7 additions: no copy may be lost or gained."""
+    monkeypatch.setattr(CopyIndex, "MERGE", merge)
     with zipfile.ZipFile(DAY) as archive:
         records = json.loads(archive.read(archive.namelist()[0]))
     texts = [r["content"] for r in records[:1200] if len((r.get("content") or "").split()) >= 30]
