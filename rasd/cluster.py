@@ -21,7 +21,7 @@ expire from the candidate index.
 Memory: a story days past its window is packed (`StoryState.freeze`: its term counts and centroids
 as tuples and arrays) once the latest article is `FREEZE_AFTER_DAYS` beyond it; only an undated or
 late article can still reach it, and `candidates` unpacks what it returns, exactly, so decisions do
-not change. On a 30k-article store the engine and entities load in ~90 MB less.
+not change. On a 30k-article store the engine loads in ~90 MB less.
 """
 from __future__ import annotations
 
@@ -265,9 +265,6 @@ class StoryState:
         if self._frozen is None:
             return self.body
         return dict(zip(self._frozen[8], self._frozen[9].tolist()))
-
-    def has_name(self, name: str) -> bool:
-        return name in (self.names if self._frozen is None else self._frozen[6])
 
     def anchors(self) -> dict[str, float]:
         """The story's event words with weights (share of member ledes x idf), cached per size."""

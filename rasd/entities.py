@@ -142,7 +142,8 @@ class _ArabicFrequencies:
 
     `wordfreq.zipf_frequency` keeps the 620k-word list as Python strings and a dict of them: ~70 MB
     in every ingest worker, for a look-up that only needs each word's band. Keys hash the UTF-8 bytes
-    (`hash(str)` hashes the internal form, where `'a_'` and `'\u5f61'` collide).
+    (`hash(str)` hashes the internal form, where `'a_'` and `'\u5f61'` collide); two words sharing a
+    64-bit hash is a ~1e-8 chance a process (the hash is salted per process).
     """
 
     def __init__(self):
