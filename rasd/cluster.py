@@ -56,6 +56,7 @@ MEMBER_VECTORS = 8  # a story keeps its first and latest members' vectors for si
 MEMBER_FLOOR = 0.3  # join only through a member this close (max_body or max_lede); cross-validated on 3 gold days
 _INDEX_BODY_TERMS = 12
 FREEZE_AFTER_DAYS = 2.0  # a story is packed (`StoryState.freeze`) once the latest article is this far past its window
+_FROZEN_NAMES, _FROZEN_BODY = 6, 8  # where a packed story keeps its names' keys and its body's keys, weights next
 _MAX_DF_SHARE = 0.05  # terms in more than 5% of documents are too common to find candidates by
 
 
@@ -245,7 +246,7 @@ class StoryState:
         for values, kind in ((self.df, np.int32), (self.lede_df, np.int32), (self.lede, np.float64),
                              (self.names, np.float64), (self.body, np.float64)):
             parts += (tuple(values), np.fromiter(values.values(), kind, len(values)))
-        self._frozen = (*parts, tuple(self.numbers), tuple(self.indexed))
+        self._frozen = (*parts, tuple(self.numbers), tuple(self.indexed))  # names' keys at `_FROZEN_NAMES`
         self.df = self.lede_df = self.lede = self.names = self.body = self.numbers = self.indexed = None
         self._anchors, self._burst, self._pool = StoryState._anchors, StoryState._burst, StoryState._pool
 
@@ -264,7 +265,7 @@ class StoryState:
         """The body centroid, frozen or not (unpacked for the moment when frozen)."""
         if self._frozen is None:
             return self.body
-        return dict(zip(self._frozen[8], self._frozen[9].tolist()))
+        return dict(zip(self._frozen[_FROZEN_BODY], self._frozen[_FROZEN_BODY + 1].tolist()))
 
     def anchors(self) -> dict[str, float]:
         """The story's event words with weights (share of member ledes x idf), cached per size."""
@@ -623,7 +624,7 @@ class StoryEngine:
             live = {sid: hits[sid] for sid in ids[keep].tolist()}
         for sid in live if long_names else ():
             story = stories[sid]  # frozen only if the article is undated or days older than the latest
-            names = story.names if story._frozen is None else story._frozen[6]
+            names = story.names if story._frozen is None else story._frozen[_FROZEN_NAMES]
             live[sid] += sum(1.0 for name in long_names if name in names)
         ranked = heapq.nsmallest(MAX_CANDIDATES, live.items(), key=lambda kv: (-kv[1], kv[0]))
         return [self._thawed(stories[sid]) for sid, _ in ranked]
@@ -740,7 +741,8 @@ class StoryEngine:
         if copy_of is None:
             feats.intern()
             self.burst.observe(rowid, feats)
-            self._thawed(story).absorb(feats)
+            story.thaw()  # packed, it is pushed again just below
+            story.absorb(feats)
             self._note_window(story)
             self._index_story(story, feats)
             self.copy_story[rowid] = (story_id, article_id)

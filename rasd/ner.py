@@ -380,7 +380,6 @@ class Tagger:
 
     def emissions(self, tokens: list[str]):
         """The CRF's label scores [tokens, labels] (`self.labels` order) for a non-empty sentence."""
-        np = self._np
         self._ensure(tokens)  # nothing new after `tag_many`'s batch call, unless the cache was just cut
         types = [self._types[t] for t in tokens]
         n = len(types)

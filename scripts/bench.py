@@ -5,9 +5,9 @@
 (a) end to end: `rasd ingest DAY.zip ... --quiet --json` as a user runs it, into a fresh database,
     `--runs` times; prints articles/s (all articles read / wall time), peak RSS (the larger of the
     ingesting process and any one worker, and each apart; and the peak of all of them together,
-    sampled every 0.25 s, as summed RSS and as summed Pss, which counts shared pages once) and CPU ms per article (all together, and
-    the ingesting process and its workers apart; steadier than wall time on a shared machine), with
-    their medians.
+    sampled every 0.25 s, as summed RSS and as summed Pss, which counts shared pages once) and CPU ms
+    per article (all together, and the ingesting process and its workers apart; steadier than wall
+    time on a shared machine), with their medians.
 (b) in process, once: the story engine's time per article (decide + thread link + register) for the
     first and the last 1,000 articles, to show the cost does not grow with the archive.
 (c) per-article stages on a sample of one day (`--stage-sample` articles): ms per article (median and
