@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from functools import lru_cache
+from hashlib import sha1
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,19 +38,44 @@ def shingles(text: str, size: int = 4, kind: str = "word") -> set[bytes]:
     return {" ".join(words[i:i + size]).encode() for i in range(len(words) - size + 1)}
 
 
-_SCHEME = "affine32"
 # datasketch's banding (bands, rows) for 128 permutations at the thresholds used, as `MinHashLSH` finds
-# it (a test holds these to it): the ingesting process, which only compares packed signatures, then
-# never imports datasketch, and scipy with it (~55 MB and 0.3 s a process)
+# it (a test holds these to it)
 _BANDING = {0.7: (14, 9)}
+_SCHEME = "affine32"
 
 
 @lru_cache(maxsize=1)
-def _template() -> MinHash:
-    """The permutations every signature shares (imports datasketch on first use)."""
-    from datasketch import MinHash
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's affine32 permutations (a odd, b) for `_SEED`, drawn as `MinHash` draws them."""
+    gen = np.random.RandomState(_SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
-    return MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME)
+
+def _fmix32(hv: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer, datasketch's pre-mix (uint32 products wrap, as meant)."""
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    return hv ^ (hv >> np.uint32(16))
+
+
+def signature(text: str, size: int = 4, kind: str = "word", shingle_set: set[bytes] | None = None) -> np.ndarray:
+    """MinHash values (uint32) of the text's shingles; pass `shingle_set` when already computed.
+
+    The same values as datasketch's `MinHash(num_perm=128, seed=1, scheme="affine32").update_batch`
+    (a test holds them equal), computed here because importing datasketch imports scipy: ~55 MB and
+    0.3 s in every worker process, for a SHA-1, a mix and a min.
+    """
+    items = shingle_set if shingle_set is not None else shingles(text, size, kind)
+    if not items:
+        return np.full(NUM_PERM, 0xFFFFFFFF, np.uint32)
+    digests = b"".join(sha1(item).digest()[:4] for item in items)
+    hv = _fmix32(np.frombuffer(digests, dtype="<u4").astype(np.uint32)).reshape(-1, 1)
+    a, b = _permutations()
+    return (hv * a + b).min(axis=0)
 
 
 def banding(threshold: float) -> tuple[int, int]:
@@ -62,17 +88,8 @@ def banding(threshold: float) -> tuple[int, int]:
     return lsh.b, lsh.r
 
 
-def signature(text: str, size: int = 4, kind: str = "word", shingle_set: set[bytes] | None = None) -> MinHash:
-    """MinHash of the text's shingles (pass `shingle_set` when already computed)."""
-    from datasketch import MinHash
-
-    sig = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME, permutations=_template().permutations)
-    sig.update_batch(list(shingle_set if shingle_set is not None else shingles(text, size, kind)))
-    return sig
-
-
-def pack(sig: MinHash) -> str:
-    return base64.b64encode(sig.hashvalues.astype(np.uint32).tobytes()).decode("ascii")
+def pack(sig: MinHash | np.ndarray) -> str:
+    return base64.b64encode(_values(sig).tobytes()).decode("ascii")
 
 
 def decode(data: str) -> np.ndarray:
@@ -81,11 +98,12 @@ def decode(data: str) -> np.ndarray:
 
 
 def unpack(data: str) -> MinHash:
+    """A packed signature as a datasketch `MinHash` (for its `jaccard` and the rest of its API)."""
     from datasketch import MinHash
 
-    values = decode(data).astype(np.uint64)
-    return MinHash(num_perm=NUM_PERM, seed=_SEED, hashvalues=values, scheme=_SCHEME,
-                   permutations=_template().permutations)
+    a, b = _permutations()
+    return MinHash(num_perm=NUM_PERM, seed=_SEED, hashvalues=decode(data), scheme=_SCHEME,
+                   permutations=np.array([a, b]))
 
 
 # Odd multipliers mixing a band's values into one 64-bit key (fixed, so keys are the same in every process)

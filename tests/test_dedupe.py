@@ -6,10 +6,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from datasketch import MinHashLSH
+from datasketch import MinHash, MinHashLSH
 
 from rasd.clean import clean_text
-from rasd.dedupe import NUM_PERM, CopyIndex, decode, pack, signature, unpack
+from rasd.dedupe import NUM_PERM, CopyIndex, decode, pack, shingles, signature, unpack
 
 from .conftest import SHARED
 
@@ -69,14 +69,35 @@ def test_copy_index_answers_as_minhash_lsh_on_a_day_of_wire_reprints(merge, monk
     assert _agree(texts) > 30  # the day's SPA items reprinted by newspapers, and re-scrapes
 
 
+def _datasketch_values(items: set[bytes]) -> list[int]:
+    sig = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
+    sig.update_batch(list(items))
+    return sig.hashvalues.tolist()
+
+
+@pytest.mark.skipif(not DAY.exists(), reason="../shared/data not beside the repo")
+def test_signature_is_datasketchs_minhash():
+    """rasd hashes shingles itself (datasketch's import pulls in scipy); the values must be datasketch's,
+    for seeds, a day's articles, char shingles, one shingle and none."""
+    texts = [p.read_text("utf-8") for p in sorted((SHARED / "seeds").glob("*.txt"))]
+    with zipfile.ZipFile(DAY) as archive:
+        texts += [r["content"] or "" for r in json.loads(archive.read(archive.namelist()[0]))[:300]]
+    sets = [shingles(t) for t in texts] + [shingles(t, 5, "char") for t in texts[:20]] + [{b"x"}, set()]
+    for items in sets:
+        values = signature("", shingle_set=items)
+        assert values.dtype == "uint32" and values.tolist() == _datasketch_values(items)
+    assert unpack(pack(signature(texts[0]))).jaccard(unpack(pack(signature(texts[0])))) == 1.0
+
+
 def test_copy_index_refuses_a_bad_threshold():
     with pytest.raises(ValueError, match="threshold"):
         CopyIndex(threshold=0.0)
 
 
-def test_banding_is_datasketchs_and_the_ingesting_process_need_not_import_it():
+def test_banding_is_datasketchs_and_no_process_imports_it():
     """The copy index bands signatures as datasketch's MinHashLSH does; the banding for the default
-    threshold is written down so that the ingesting process never imports datasketch (and scipy)."""
+    threshold is written down, and signatures are hashed in rasd, so that neither the ingesting process
+    nor its workers import datasketch (and scipy)."""
     import subprocess
     import sys
 
@@ -88,5 +109,6 @@ def test_banding_is_datasketchs_and_the_ingesting_process_need_not_import_it():
     index = CopyIndex()
     assert (index.bands, index.rows) == banding(0.7)
     code = ("import sys; from rasd.pipeline import Pipeline; from rasd.cluster import StoryEngine; StoryEngine(); "
+            "from rasd.dedupe import signature; signature('نص ' * 30); "
             "print(sorted({'datasketch', 'scipy'} & set(sys.modules)))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
