@@ -787,7 +787,12 @@ class EntityResolver:
     # decisions
     def _full_match(self, words, candidates, story, local_mentions) -> int | None:
         first = skeleton(words[0])
-        fits = [c for c in candidates if any(same_full_name(words, f) for f in self._entity(c).full_names_from(first))]
+        fits = []
+        for c in candidates:
+            names = self._entity(c).full_names_from(first)
+            if any(same_full_name(words, f) for f in names) and \
+                    not any(_other_middle(words, f) for f in (*names, *self._placed.get(c, ()))):
+                fits.append(c)
         if not fits:
             return None
         return max(fits, key=lambda c: (local_mentions.get(c, 0), self.stories[story].get(c, 0),
@@ -796,6 +801,7 @@ class EntityResolver:
     def plan(self, mentions: list[EntityMention], story: int | None):
         """For each mention: an existing entity id, or a negative number naming a new entity."""
         self._new: dict[int, _Entity] = {}
+        self._placed: dict[int, list[tuple[str, ...]]] = {}  # entity ref -> full names placed in it by this article
         local: Counter = Counter()  # entity ref -> mentions in this article
         refs: list[int | None] = [None] * len(mentions)
         order = sorted(range(len(mentions)), key=lambda i: (mentions[i].type == "PER"
@@ -826,7 +832,10 @@ class EntityResolver:
             cands = set(self.by_last.get(("PER", skeleton(words[-1])), ())) | \
                 {r for r, e in self._new.items() if e.type == "PER"}
             found = self._full_match(words, cands, story, local)
-            return found if found is not None else self._make("PER", " ".join(words), m.text)
+            if found is None:
+                found = self._make("PER", " ".join(words), m.text)
+            self._placed.setdefault(found, []).append(words)
+            return found
         word = words[0]
         for pool in (list(local), list(self.stories[story]) + [r for r in self._new if r in local]):
             fits = [c for c in pool if self._kind(c) == "PER"
@@ -969,6 +978,14 @@ def _same_bare(a: str, b: str) -> bool:
 
 def _skel_key(words: tuple[str, ...]) -> str:
     return " ".join(skeleton(w) for w in words)
+
+
+def _other_middle(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Same first and last word, but middle words the merge rule tells apart: two people
+    (`محمد بن نايف بن عبدالعزيز`, `محمد بن سلمان بن عبدالعزيز`), whatever shorter spelling that fits both
+    (`محمد عبد العزيز`) an entity also holds. Without it, entities chained through the short name."""
+    return len(a) > 2 and len(b) > 2 and same_word(a[-1], b[-1]) and same_word(a[0], b[0]) \
+        and not same_full_name(a, b)
 
 
 def _same_words(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
