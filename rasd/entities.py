@@ -27,6 +27,10 @@ The merge rule (whether a mention is an existing entity), used both by the resol
   both give a middle word, those match too; or when the shorter (3 words or more) is an ordered
   part of the longer with the same first word (`محمد بن سلمان` ⊂ `محمد بن سلمان آل سعود`).
   So `جون برينان` = `جون دبليو برنين`, but `برينان` ≠ `بايدن` and `جورج دبليو بوش` ≠ `جورج هربرت بوش`.
+  A full name joins an entity when the rule makes it one person with one of the entity's full names,
+  and two people with none of its names of three words or more that start with the same word:
+  `محمد عبد العزيز` fits both `محمد بن نايف بن عبدالعزيز` and `محمد بن سلمان بن عبدالعزيز`, yet no
+  entity holds both.
 * A one-word person mention (`برنين`, `الاعرجي`) is the person of the same article, else of the
   same story, whose last name word matches; failing that it is the one-word entity with that word
   (spelled alike; by skeleton only when that entity is already in the story).
@@ -741,7 +745,7 @@ class EntityResolver:
     def __init__(self):
         self.entities: dict[int, _Entity] = {}
         self.by_alias: dict[str, int] = {}
-        self.by_last: dict[tuple[str, str], set[int]] = defaultdict(set)  # PER full names by last word
+        self.by_last: dict[tuple[str, str], set[int]] = defaultdict(set)  # PER full names by `_end_keys`
         self.by_single: dict[tuple[str, str], set[int]] = defaultdict(set)  # one-word PER entities
         self.by_key: dict[tuple[str, str], set[int]] = defaultdict(set)  # other types by skeleton of all words
         self.stories: dict[int | None, Counter] = defaultdict(Counter)  # story -> entity -> mentions
@@ -771,7 +775,8 @@ class EntityResolver:
             return
         full = entity.full_names()
         for words in full:
-            self.by_last[("PER", skeleton(words[-1]))].add(entity.id)
+            for key in _end_keys(words):
+                self.by_last[key].add(entity.id)
         if not full:
             for text in entity.counts():
                 words = name_words(text, "PER")
@@ -791,7 +796,7 @@ class EntityResolver:
         for c in candidates:
             names = self._entity(c).full_names_from(first)
             if any(same_full_name(words, f) for f in names) and \
-                    not any(_other_middle(words, f) for f in (*names, *self._placed.get(c, ()))):
+                    not any(_other_person(words, f) for f in (*names, *self._placed.get(c, ()))):
                 fits.append(c)
         if not fits:
             return None
@@ -829,8 +834,9 @@ class EntityResolver:
                 return max(fits, key=lambda c: (self._total(c), -c))
             return self._make(m.type, skel, m.text)
         if len(words) >= 2:
-            cands = set(self.by_last.get(("PER", skeleton(words[-1])), ())) | \
-                {r for r, e in self._new.items() if e.type == "PER"}
+            cands = {r for r, e in self._new.items() if e.type == "PER"}
+            for key in _end_keys(words):
+                cands.update(self.by_last.get(key, ()))
             found = self._full_match(words, cands, story, local)
             if found is None:
                 found = self._make("PER", " ".join(words), m.text)
@@ -980,12 +986,24 @@ def _skel_key(words: tuple[str, ...]) -> str:
     return " ".join(skeleton(w) for w in words)
 
 
-def _other_middle(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    """Same first and last word, but middle words the merge rule tells apart: two people
-    (`محمد بن نايف بن عبدالعزيز`, `محمد بن سلمان بن عبدالعزيز`), whatever shorter spelling that fits both
-    (`محمد عبد العزيز`) an entity also holds. Without it, entities chained through the short name."""
-    return len(a) > 2 and len(b) > 2 and same_word(a[-1], b[-1]) and same_word(a[0], b[0]) \
-        and not same_full_name(a, b)
+_NAME_LINKS = frozenset({"بن", "ابن", "بنت"})  # `son of`, `daughter of`: no name ends in them
+
+
+def _end_keys(words: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Where a full name is indexed and looked for: (first word, last word), and (first word, each word
+    where a shorter full name it contains may end: `same_full_name`'s ordered part, `محمد بن سلمان` in
+    `محمد بن سلمان بن عبدالعزيز`), as skeletons. Names whose first words differ never match."""
+    first = skeleton(words[0])
+    inner = [w for w in words[2:-1] if w not in _NAME_LINKS] if len(words) > 3 else []
+    return [(first, skeleton(w)) for w in (*inner, words[-1])]
+
+
+def _other_person(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Two full names of three words or more, one first word, that the merge rule tells apart
+    (`محمد بن نايف بن عبدالعزيز`, `محمد بن سلمان بن عبدالعزيز`; `محمد بن سعود الهلال`, `محمد بن سعود
+    المجيش`). An entity holding one takes no mention of the other, whatever shorter spelling fits both
+    (`محمد عبد العزيز`, `محمد بن سعود`): without it, entities chained through the short name."""
+    return len(a) > 2 and len(b) > 2 and same_word(a[0], b[0]) and not same_full_name(a, b)
 
 
 def _same_words(a: tuple[str, ...], b: tuple[str, ...]) -> bool:

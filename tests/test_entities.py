@@ -278,3 +278,20 @@ def test_entities_a_short_name_does_not_chain_two_princes(tmp_path):
             assert not {"محمد بن نايف بن عبدالعزيز", "محمد بن سلمان بن عبدالعزيز"} <= set(e["variants"]), (name, e)
             assert not {"محمد يوسف عبد العزيز", "محمد بن سلمان بن عبدالعزيز"} <= set(e["variants"]), (name, e)
         store.close()
+
+
+@pytest.mark.parametrize("order", ["short first", "full first"])
+def test_entities_a_name_and_its_longer_form_are_one_person_in_either_order(tmp_path, order):
+    """`محمد بن سلمان` is an ordered part of `محمد بن سلمان بن عبدالعزيز` (the merge rule's one person). The
+    two used to be found only by their last words (`سلمان`, `عبدالعزيز`), so whichever came second opened
+    another entity: the deputy crown prince was two entities, the king three."""
+    short = _snn_article("2015-07-21", "http://www.al-madina.com/node/620085/تحرير-عدن.html")
+    full = _snn_article("2015-07-21", "http://www.okaz.com.sa/new/Issues/20150720/Con20150720784687.htm")
+    store = Store(tmp_path / "mbs.db")
+    pipeline = Pipeline(store)
+    for article in ([short, full] if order == "short first" else [full, short]):
+        assert pipeline.add(article) == "stored"
+    people = store.entities(kind="PER")
+    assert len(_holding(people, "محمد بن سلمان")) == 1
+    assert _holding(people, "محمد بن سلمان") == _holding(people, "محمد بن سلمان بن عبدالعزيز")
+    store.close()
