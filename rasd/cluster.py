@@ -711,8 +711,9 @@ class StoryEngine:
         best, stories, least = None, self.stories, self.thread_min_names
         headline = feats.title.keys()
         # most stories are found by one name and share no headline word: they could pass neither test
+        # (`.keys()`: against a view, `isdisjoint` walks the smaller side; against a dict, all of it)
         found = [(sid, shared) for sid, shared in counts.items()
-                 if shared >= least or not headline.isdisjoint(stories[sid].title)]
+                 if shared >= least or not headline.isdisjoint(stories[sid].title.keys())]
         for sid, shared in found:
             story = stories[sid]
             body = cosine(feats.body, story.body_vector(), story.body_norm) if shared >= least else None
