@@ -83,14 +83,14 @@ def run_ingest(store: Store, paths, max_size_mb: float, source: str | None, quie
     items = with_source(read_paths(paths, int(max_size_mb * 1024 * 1024), clean=False))  # cleaned by the pipeline
     console = Console(stderr=True)
     if quiet or not console.is_terminal:
-        return pipeline.ingest(items, workers=workers, clean=True)
+        return pipeline.ingest(items, workers=workers, clean=True, freeze_gc=True)
     with Progress(TextColumn("[bold]ingest"), BarColumn(), TextColumn("{task.completed} articles"),
                   TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task("ingest", total=None, detail="")
 
         def tick(item, outcome):
             bar.update(task, advance=1, detail=f"{outcome}: {Path(getattr(item, 'origin', '') or getattr(item, 'path', '')).name[:40]}")
-        return pipeline.ingest(items, on_item=tick, workers=workers, clean=True)
+        return pipeline.ingest(items, on_item=tick, workers=workers, clean=True, freeze_gc=True)
 
 
 @cli.command()

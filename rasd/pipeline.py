@@ -339,23 +339,24 @@ class Pipeline:
 
     def ingest(self, items: Iterable[Article | Rejection], command: str = "ingest",
                on_item: Callable[[Article | Rejection, str], None] | None = None,
-               workers: int = 1, clean: bool = False) -> IngestSummary:
+               workers: int = 1, clean: bool = False, freeze_gc: bool = False) -> IngestSummary:
         """Store every article of `items`, record every rejection; one run row for the whole batch.
 
         With `workers` > 1 the per-article stages run in that many processes while this one decides
         stories and writes, in input order, so the result is the same as with one worker. With `clean`
         the items are as `read_paths(..., clean=False)` reads them and `ingest.prepare` runs on each
-        first (in the workers, when there are any).
+        first (in the workers, when there are any). With `freeze_gc` (a command-line run, whose process
+        ends with it) what lives after each batch is moved out of the cyclic collector's sight.
         """
         summary = IngestSummary(run_id=self.store.start_run(command))
         if workers > 1:
             with _Workers(workers, clean) as pool:
-                return self._ingest(pool.map(items, ahead=4 * workers), summary, on_item)
+                return self._ingest(pool.map(items, ahead=4 * workers), summary, on_item, freeze_gc)
         if clean:
             items = (clean_input(item) if isinstance(item, Article) else item for item in items)
-        return self._ingest(items, summary, on_item)
+        return self._ingest(items, summary, on_item, freeze_gc)
 
-    def _ingest(self, items, summary: IngestSummary, on_item) -> IngestSummary:
+    def _ingest(self, items, summary: IngestSummary, on_item, freeze_gc: bool = False) -> IngestSummary:
         items = iter(items)
         done = False
         while not done:
@@ -366,6 +367,13 @@ class Pipeline:
                 if not self.store.in_step:  # the batch could not be committed: memory is ahead of the store
                     self._reload()
                 raise
+            if freeze_gc:
+                # The engine's and the resolver's state only grows: millions of lasting objects that each
+                # full collection walked again. Frozen after each batch (as in the workers), the collector
+                # looks at new objects only; reference counting still frees whatever is dropped. Not in
+                # a server, whose frozen objects could not be collected when they end up in a cycle.
+                gc.collect(1)
+                gc.freeze()
         self.store.finish_run(summary.run_id, summary.ingested, summary.duplicates, len(summary.rejected))
         return summary
 

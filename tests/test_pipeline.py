@@ -107,3 +107,34 @@ def test_per_article_stages_leave_no_reference_cycles():
         gc.garbage.clear()
     assert len(items) > 10
     assert cycles == []
+
+
+def test_ingesting_process_leaves_no_reference_cycles_and_freezes_what_lasts(tmp_path):
+    """A command-line ingest freezes what lives after each batch (`freeze_gc`), which is only safe while
+    deciding, storing and resolving articles makes no reference cycles. Real seeds and SaudiNewsNet."""
+    import gc
+
+    paths = [DEMO_DIR, FIXTURES / "snn-2015-08-10-excerpt.json"]
+    store = Store(tmp_path / "warm.db")
+    Pipeline(store).ingest(read_paths(paths[:1]))  # models and lexicons loaded before counting
+    store.close()
+    store = Store(tmp_path / "cycles.db")
+    pipeline = Pipeline(store)
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        summary = pipeline.ingest(read_paths(paths))
+        gc.collect()
+        cycles = [type(o).__name__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert summary.ingested > 10
+    assert cycles == []
+    frozen = gc.get_freeze_count()
+    try:
+        Pipeline(Store(tmp_path / "frozen.db")).ingest(read_paths(paths), freeze_gc=True)
+        assert gc.get_freeze_count() > frozen
+    finally:
+        gc.unfreeze()
+    store.close()
