@@ -66,7 +66,7 @@ def signature(text: str, size: int = 4, kind: str = "word", shingle_set: set[byt
     """MinHash values (uint32) of the text's shingles; pass `shingle_set` when already computed.
 
     The same values as datasketch's `MinHash(num_perm=128, seed=1, scheme="affine32").update_batch`
-    (a test holds them equal), computed here because importing datasketch imports scipy: ~55 MB and
+    (a test holds them equal), computed here because importing datasketch imports scipy: ~56 MB and
     0.3 s in every worker process, for a SHA-1, a mix and a min.
     """
     items = shingle_set if shingle_set is not None else shingles(text, size, kind)
