@@ -745,9 +745,9 @@ class EntityResolver:
     def __init__(self):
         self.entities: dict[int, _Entity] = {}
         self.by_alias: dict[str, int] = {}
-        self.by_last: dict[tuple[str, str], set[int]] = defaultdict(set)  # PER full names by `_end_keys`
+        self.by_last: dict[tuple[str, str], int | set[int]] = {}  # PER full names by `_end_keys` (`_post`)
         self.by_single: dict[tuple[str, str], set[int]] = defaultdict(set)  # one-word PER entities
-        self.by_key: dict[tuple[str, str], set[int]] = defaultdict(set)  # other types by skeleton of all words
+        self.by_key: dict[tuple[str, str], int | set[int]] = {}  # other types by skeleton of all words (`_post`)
         self.stories: dict[int | None, Counter] = defaultdict(Counter)  # story -> entity -> mentions
         self._single_keys: dict[int, set] = defaultdict(set)  # entity -> its keys in by_single
 
@@ -771,12 +771,12 @@ class EntityResolver:
             return
         if entity.type != "PER":
             for text in entity.counts():
-                self.by_key[(entity.type, _skel_key(name_words(text, entity.type)))].add(entity.id)
+                _post(self.by_key, (entity.type, _skel_key(name_words(text, entity.type))), entity.id)
             return
         full = entity.full_names()
         for words in full:
             for key in _end_keys(words):
-                self.by_last[key].add(entity.id)
+                _post(self.by_last, key, entity.id)
         if not full:
             for text in entity.counts():
                 words = name_words(text, "PER")
@@ -827,7 +827,7 @@ class EntityResolver:
             return found if found is not None else self._make(m.type, akey, m.text)
         if m.type != "PER":
             skel = _skel_key(words)
-            cands = set(self.by_key.get((m.type, skel), ())) | {r for r, e in self._new.items()
+            cands = set(_posted(self.by_key, (m.type, skel))) | {r for r, e in self._new.items()
                                                                  if e.type == m.type and e.key == skel}
             fits = [c for c in cands if any(_same_words(words, name_words(t, m.type)) for t in self._spellings(c))]
             if fits:
@@ -836,7 +836,7 @@ class EntityResolver:
         if len(words) >= 2:
             cands = {r for r, e in self._new.items() if e.type == "PER"}
             for key in _end_keys(words):
-                cands.update(self.by_last.get(key, ()))
+                cands.update(_posted(self.by_last, key))
             found = self._full_match(words, cands, story, local)
             if found is None:
                 found = self._make("PER", " ".join(words), m.text)
@@ -984,6 +984,23 @@ def _same_bare(a: str, b: str) -> bool:
 
 def _skel_key(words: tuple[str, ...]) -> str:
     return " ".join(skeleton(w) for w in words)
+
+
+def _post(index: dict, key, entity_id: int) -> None:
+    """Add an entity to a name index whose keys mostly name one entity: that one is kept as a bare int
+    (a set for each of ~55k such keys was ~10 MB on a 30k-article store)."""
+    found = index.get(key)
+    if found is None:
+        index[key] = entity_id
+    elif isinstance(found, set):
+        found.add(entity_id)
+    elif found != entity_id:
+        index[key] = {found, entity_id}
+
+
+def _posted(index: dict, key) -> tuple[int, ...] | set[int]:
+    found = index.get(key, ())
+    return (found,) if isinstance(found, int) else found
 
 
 _NAME_LINKS = frozenset({"بن", "ابن", "بنت"})  # `son of`, `daughter of`: no name ends in them
