@@ -469,13 +469,12 @@ def entities_cmd(store, as_json, kind, story_id, limit):
 @with_store
 def entity_cmd(store, name_or_id, as_json):
     """Show one entity (by id or any spelling): its spellings, titles, roles and stories."""
-    from .entities import EntityResolver
+    from .entities import find_entities
 
     if name_or_id.strip().isdigit():
         ids = [int(name_or_id)]
     else:
-        resolver = EntityResolver().load(store.entity_rows(), store.entity_mention_rows())
-        ids = resolver.lookup(name_or_id)
+        ids = find_entities(store, name_or_id)
     found = [e for e in (store.entity(i) for i in ids) if e]
     if not found:
         raise click.ClickException(f"no entity {name_or_id!r} in {store.path}; list them with `rasd entities`")

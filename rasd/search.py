@@ -298,9 +298,9 @@ def entity_ids(store: "Store", entity: str | int) -> list[int]:
     text = str(entity).strip()
     if text.isdigit():
         return [int(text)]
-    from .entities import EntityResolver
+    from .entities import find_entities
 
-    ids = EntityResolver().load(store.entity_rows(), store.entity_mention_rows()).lookup(text)
+    ids = find_entities(store, text)
     if not ids:
         raise SearchError(f"entity {text!r} is not in {store.path}; list entities with `rasd entities`")
     return ids

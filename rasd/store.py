@@ -413,6 +413,13 @@ class Store:
         """What the entity resolver needs to rebuild itself: every entity ..."""
         yield from self.db.execute("SELECT id, type, name, key FROM entities ORDER BY id")
 
+    def entity_spellings(self) -> Iterator[sqlite3.Row]:
+        """Every entity (id, type, key, mentions) once per distinct spelling (`text`, None for an entity
+        with no mentions), by id: what a name lookup needs, without rebuilding the resolver."""
+        yield from self.db.execute(
+            "SELECT e.id, e.type, e.key, e.mentions, s.text FROM entities e LEFT JOIN"
+            " (SELECT DISTINCT entity_id, text FROM mentions) s ON s.entity_id = e.id ORDER BY e.id")
+
     def entity_mention_rows(self) -> Iterator[dict]:
         """... and its spellings counted per story (entity_id, text, story_id, n), in order of first mention.
 

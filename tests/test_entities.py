@@ -295,3 +295,18 @@ def test_entities_a_name_and_its_longer_form_are_one_person_in_either_order(tmp_
     assert len(_holding(people, "محمد بن سلمان")) == 1
     assert _holding(people, "محمد بن سلمان") == _holding(people, "محمد بن سلمان بن عبدالعزيز")
     store.close()
+
+
+def test_find_entities_answers_as_the_resolver_does(seeds_db):
+    """`rasd entity NAME` and search by entity look names up on the stored spellings alone; the answer
+    must be the loaded resolver's, for every stored spelling, titled names, aliases and unknown names."""
+    from rasd.entities import EntityResolver, find_entities
+
+    store = Store(seeds_db)
+    resolver = EntityResolver().load(store.entity_rows(), store.entity_mention_rows())
+    names = {v for e in store.entities() for v in e["variants"]}
+    names |= {"اللواء جون دبليو برنين", "تنظيم الدولة الإسلامية", "برنين", "فلان الفلاني", "العراقي"}
+    answers = {name: find_entities(store, name) for name in sorted(names)}
+    assert len(names) > 40 and sum(bool(ids) for ids in answers.values()) > 40
+    assert answers == {name: resolver.lookup(name) for name in sorted(names)}
+    store.close()
