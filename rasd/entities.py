@@ -50,6 +50,7 @@ import re
 from array import array
 from sys import intern
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -965,38 +966,37 @@ class EntityResolver:
     # lookup
     def lookup(self, name: str) -> list[int]:
         """Entities that `name` may be (any type), most mentioned first; titles before the name are ignored."""
-        name = _strip_titles(name)
-        found = set()
-        for kind in TYPES:
-            akey = alias_key(name, kind)
-            if akey and akey in self.by_alias:
-                found.add(self.by_alias[akey])
-        for entity in self.entities.values():
-            if entity.id in found:
-                continue
-            if any(same_entity(name, t, entity.type) for t in entity.counts()):
-                found.add(entity.id)
-        return sorted(found, key=lambda e: (-self._total(e), e))
+        return _matching(name, self.by_alias, ((e.id, e.type, self._total(e.id), e.counts())
+                                               for e in self.entities.values()))
 
 
 def find_entities(store, name: str) -> list[int]:
     """`EntityResolver.lookup` on the stored spellings, for one lookup (`rasd entity NAME`, search by
     entity): building the resolver first took ~4 s and 250 MB on a 30k-article store."""
-    name = _strip_titles(name)
     aliases: dict[str, int] = {}
-    entities: dict[int, tuple[str, int, list[str]]] = {}  # id -> (type, mentions, spellings)
+    entities: dict[int, tuple[int, str, int, list[str]]] = {}  # id -> (id, type, mentions, spellings)
     for row in store.entity_spellings():
         if row["id"] not in entities:
-            entities[row["id"]] = (row["type"], row["mentions"], [])
+            entities[row["id"]] = (row["id"], row["type"], row["mentions"], [])
             if row["key"].startswith("alias:"):
                 aliases[row["key"]] = row["id"]
         if row["text"] is not None:
-            entities[row["id"]][2].append(row["text"])
+            entities[row["id"]][3].append(row["text"])
+    return _matching(name, aliases, entities.values())
+
+
+def _matching(name: str, aliases: dict[str, int],
+              entities: Iterable[tuple[int, str, int, Iterable[str]]]) -> list[int]:
+    """The entities (id, type, mentions, spellings) that `name` may be, most mentioned first: its alias
+    group's, and those with a spelling the merge rule calls the same; titles before the name ignored."""
+    name = _strip_titles(name)
     found = {aliases[akey] for kind in TYPES if (akey := alias_key(name, kind)) and akey in aliases}
-    for eid, (kind, _, spellings) in entities.items():
+    total = {}
+    for eid, kind, mentions, spellings in entities:
+        total[eid] = mentions
         if eid not in found and any(same_entity(name, t, kind) for t in spellings):
             found.add(eid)
-    return sorted(found, key=lambda e: (-entities[e][1], e))
+    return sorted(found, key=lambda e: (-total.get(e, 0), e))
 
 
 def _same_bare(a: str, b: str) -> bool:
