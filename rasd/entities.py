@@ -48,12 +48,12 @@ from __future__ import annotations
 import json
 import re
 from array import array
-from sys import intern
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from sys import intern
 
 from . import DATA_DIR
 from .normalize import WORDS, matching_form, matching_word, word_cache
@@ -796,9 +796,14 @@ class EntityResolver:
         first = skeleton(words[0])
         fits = []
         for c in candidates:
-            names = self._entity(c).full_names_from(first)
-            if any(same_full_name(words, f) for f in names) and \
-                    not any(_other_person(words, f) for f in (*names, *self._placed.get(c, ()))):
+            fit = other = False
+            for f in self._entity(c).full_names_from(first):  # one `same_full_name` per name
+                if same_full_name(words, f):
+                    fit = True
+                elif _comparable(words, f):
+                    other = True  # another person than one of its names
+                    break
+            if fit and not other and not any(_other_person(words, f) for f in self._placed.get(c, ())):
                 fits.append(c)
         if not fits:
             return None
@@ -1041,7 +1046,12 @@ def _other_person(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     (`محمد بن نايف بن عبدالعزيز`, `محمد بن سلمان بن عبدالعزيز`; `محمد بن سعود الهلال`, `محمد بن سعود
     المجيش`). An entity holding one takes no mention of the other, whatever shorter spelling fits both
     (`محمد عبد العزيز`, `محمد بن سعود`): without it, entities chained through the short name."""
-    return len(a) > 2 and len(b) > 2 and same_word(a[0], b[0]) and not same_full_name(a, b)
+    return _comparable(a, b) and not same_full_name(a, b)
+
+
+def _comparable(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Two full names of three words or more each with one first word: if not one person, two."""
+    return len(a) > 2 and len(b) > 2 and same_word(a[0], b[0])
 
 
 def _same_words(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
