@@ -97,8 +97,9 @@ def end_to_end(days: list[Path], db: Path, workers: int) -> dict:
     for stale in db.parent.glob(db.name + "*"):
         stale.unlink()
     start = time.perf_counter()
-    stdout, stderr, code, total_kb, total_pss_kb = _run_sampled([sys.executable, "-c", _INGEST, "ingest", *map(str, days), "--db",
-                                                   str(db), "--quiet", "--json", "--workers", str(workers)])
+    command = [sys.executable, "-c", _INGEST, "ingest", *map(str, days), "--db", str(db), "--quiet", "--json",
+               "--workers", str(workers)]
+    stdout, stderr, code, total_kb, total_pss_kb = _run_sampled(command)
     wall = time.perf_counter() - start
     if code != 0:
         raise SystemExit(f"rasd ingest failed: {stderr[-2000:]}")
