@@ -27,6 +27,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
 from typing import NamedTuple
 
 from . import DATA_DIR
@@ -39,6 +40,7 @@ __all__ = ["Quote", "QuotesError", "find_quotes", "group_quotes", "speaker_key",
 _MARK = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
 _TOKEN = re.compile(rf"(?:[^\W_]|[{_MARK}])+|\S")
 QUOTE_CHARS = frozenset('"“”«»„‟″')
+_QUOTE_CHAR = re.compile("[" + "".join(sorted(QUOTE_CHARS)) + "]")
 _OPEN_BEFORE = frozenset(" \t(:،,;[—-–/")
 _SENTENCE_PUNCT = frozenset(".!?؟…")
 _BOUND_CHARS = re.compile("[\n" + re.escape("".join(sorted(_SENTENCE_PUNCT))) + "]")  # line breaks and _SENTENCE_PUNCT
@@ -86,6 +88,7 @@ class _Tok(NamedTuple):  # a tuple: an article has thousands, and a frozen datac
     end: int
     form: str  # folded
     word: bool
+    cue: bool  # whether `_Doc.cue_kind` can find a cue in it (`_may_cue`)
 
 
 def _fold_set(words) -> frozenset[str]:
@@ -106,10 +109,10 @@ def _cue_forms() -> frozenset[str]:
     return frozenset().union(*(lex[name] for name in ("participles", "transfer", "according", "came_in", "verbs")))
 
 
-def _may_cue(tok: _Tok) -> bool:
-    """Whether `_Doc.cue_kind` can find a cue in this token: one lookup answers most words."""
+def _may_cue(form: str, word: bool) -> bool:
+    """Whether `_Doc.cue_kind` can find a cue in a token of this folded form: one lookup answers most words."""
     cues = _cue_forms()
-    return tok.word and (tok.form in cues or _strip_conj(tok.form) in cues)
+    return word and (form in cues or _strip_conj(form) in cues)
 
 
 def _token_starts(text: str) -> list[tuple[str, int]]:
@@ -118,9 +121,10 @@ def _token_starts(text: str) -> list[tuple[str, int]]:
 
 
 @word_cache(WORDS)
-def _token_info(word: str) -> tuple[str, bool]:
-    """(folded form, whether it is a word) of a token; tokens recur in every article."""
-    return matching_word(word) or word, word[0].isalnum() or word[0] in _MARK
+def _token_info(word: str) -> tuple[str, bool, bool]:
+    """(folded form, whether it is a word, whether it may be a cue) of a token; tokens recur in every article."""
+    form, is_word = matching_word(word) or word, word[0].isalnum() or word[0] in _MARK
+    return form, is_word, bool(_may_cue(form, is_word))
 
 
 def _doc_tokens(text: str) -> list["_Tok"]:
@@ -178,9 +182,8 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     for line in text.split("\n"):
         opened: int | None = None
         style = ""
-        for i, ch in enumerate(line):
-            if ch not in QUOTE_CHARS:
-                continue
+        for m in _QUOTE_CHAR.finditer(line):  # the marks alone, not every character of the line
+            i, ch = m.start(), m.group()
             before = line[i - 1] if i else " "
             after = line[i + 1] if i + 1 < len(line) else " "
             looks_open = (before in _OPEN_BEFORE or before.isspace() or before == "و") and not after.isspace()
@@ -487,7 +490,7 @@ class _Doc:
     # cues
     def cue_kind(self, k: int) -> str | None:
         tok = self.toks[k]
-        if not _may_cue(tok):
+        if not tok.cue:
             return None
         form, bare = tok.form, _strip_conj(tok.form)
         if k and self.toks[k - 1].form in self.lex["relatives"]:
@@ -618,8 +621,9 @@ class _Doc:
 
     def read(self) -> list[Quote]:
         self.embedded_posts()
-        for c, tok in enumerate(self.toks):
-            if not _may_cue(tok) or self._inside_long(tok.start):
+        toks = self.toks
+        for c in compress(range(len(toks)), [tok.cue for tok in toks]):  # most tokens cannot be a cue
+            if self._inside_long(toks[c].start):
                 continue
             kind = self.cue_kind(c)
             if kind == "according":
