@@ -101,6 +101,49 @@ def test_entities_cut_name_after_initial_is_completed():
     assert "جون دبليو برنين" in names and "جون دبليو" not in names
 
 
+# SaudiNewsNet sentences (almadina 15ad319c5b785844, okaz 3796901a96ce5cf9, alriyadh 60b92b29efffada4) in which
+# the tagger typed the king's lineage name ORG, each then an organisation of its own
+_KING_AS_ORG = [
+    "أصدر خادم الحرمين الشريفين الملك سلمان بن عبدالعزيز آل سعود أمرًا ملكيًّا بترقية وتعيين 100 قاضٍ بوزارة العدل"
+    " في مختلف درجات السلك القضائي.",
+    "منوهين بالدعم غير المحدود الذي تلقاه القطاعات الأمنية كافة، من خادم الحرمين الشريفين الملك سلمان بن عبدالعزيز"
+    " آل سعود، وسمو ولي عهده الأمين، وسمو ولي ولي العهد - حفظهم الله -.",
+    "ورفع الحقيل، أسمى آيات التهاني والتبريكات لخادم الحرمين الشريفين الملك سلمان بن عبدالعزيز آل سعود، ولسمو ولي"
+    " عهده الأمين، ولسمو ولي ولي عهده ـ حفظهم الله ـ, وللشعب السعودي بمناسبة",
+]
+
+
+@pytest.mark.parametrize("text", _KING_AS_ORG)
+def test_entities_a_lineage_name_is_a_person(text):
+    found = [(m.text, m.type) for m in annotate_mentions(text) if "سلمان" in m.text]
+    assert found == [("سلمان بن عبدالعزيز آل سعود", "PER")]
+
+
+@pytest.mark.parametrize("text, org", [
+    # alriyadh 803966dd9f54b942... and 3447937f80261191: institutions named after a prince or a king stay ORG
+    ("قام مدير جامعة الأمير سطام بن عبدالعزيز د.", "جامعة الأمير سطام بن عبدالعزيز"),
+    ("تشارك مؤسسة الملك عبدالله بن عبدالعزيز العالمية للأعمال الإنسانية في الجامبوري الكشفي العالمي الثالث والعشرين",
+     "الملك عبدالله بن عبدالعزيز العالمية للأعمال الإنسانية"),
+])
+def test_entities_an_institution_named_after_a_person_stays_an_organisation(text, org):
+    assert (org, "ORG") in [(m.text, m.type) for m in annotate_mentions(text)]
+
+
+def test_entities_the_king_is_one_person_when_the_tagger_says_org(tmp_path):
+    db = tmp_path / "king.db"
+    store = Store(db)
+    try:
+        articles = [Article(f"king-{k}", "أوامر ملكية", text, source="almadina", published="2015-07-22")
+                    for k, text in enumerate(_KING_AS_ORG)]
+        articles.append(Article("king-per", "استقبال", "استقبل خادم الحرمين الشريفين الملك سلمان بن عبدالعزيز في قصر"
+                                " السلام بجدة اليوم، رئيس وزراء الهند.", source="okaz", published="2015-07-22"))
+        Pipeline(store).ingest(iter(articles))
+        kings = [e for e in store.entities() if any("سلمان بن عبدالعزيز" in v for v in e["variants"])]
+    finally:
+        store.close()
+    assert [(e["type"], e["mentions"]) for e in kings] == [("PER", 4)]
+
+
 def _snapshot(db: Path) -> list[tuple]:
     store = Store(db)
     try:
