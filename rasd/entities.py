@@ -398,7 +398,16 @@ def _match_forward(folded: list[str], start: int, phrases: set[tuple[str, ...]],
 
 _NASAB = frozenset({"بن", "بنت", "ابن"})  # folded: `بن`, `بنت`, `ابن`/`إبن`
 _AFTER_NAME = frozenset({"حفظه", "حفظها", "رحمه", "رحمها", "يرحمه", "رضي"})  # blessings after a name
-_TITLE_HEADS = frozenset({"سمو", "صاحب", "الامير", "الاميره", "الملك", "الشيخ", "معالي", "فخامه", "سعاده"})
+_TITLE_HEADS = frozenset({"سمو", "صاحب", "الامير", "الاميره", "الملك", "الشيخ", "معالي", "فخامه", "سعاده", "ولي"})
+
+
+def _after_lineage(word: str) -> bool:
+    """A word that may follow a person's lineage name inside a span the tagger made: a blessing (`حفظه`), or
+    `و`/`ول` + a title that begins the next person's mention (`وسمو نائبه`, `ولصاحب السمو الملكي`)."""
+    if word in _AFTER_NAME:
+        return True
+    rest = word[1:] if word.startswith("و") else ""
+    return rest in _TITLE_HEADS or (rest.startswith("ل") and rest[1:] in _TITLE_HEADS)
 
 
 class _Doc:
@@ -457,6 +466,7 @@ class _Annotator:
         alias_words = {words[0] for words in self.lex.aliases}
         self.in_lexicon = lambda w: any(t.endswith("+") for t in gaz.get(w, ())) or w in alias_words
         self._names: set[str] = set()
+        self._clitic_at: set[int] = set()  # first tokens of aliases found behind a one-letter clitic
 
     def known(self, w: str) -> bool:
         """In the lexicons or tagged a name elsewhere in the article (a method: a lambda on `self`
@@ -530,8 +540,7 @@ class _Annotator:
             end += 2
         if end + 1 < last and folded[end] == "ال" and self._lineage_word(end + 1):  # `آل سعود`
             end += 2
-        if end < last and not (folded[end] in _AFTER_NAME or (folded[end].startswith("و") and len(folded[end]) > 2
-                                                              and folded[end][1:] in _TITLE_HEADS)):
+        if end < last and not _after_lineage(folded[end]):
             return None
         return given, end
 
@@ -584,6 +593,9 @@ class _Annotator:
             i = at
             words = list(doc.folded[i:i + lex.longest])  # never empty: `at` is a word of the article
             words[0] = _strip_clitic(words[0])
+            clitic = words[0] not in lex.alias_starts and words[0][1:] in lex.alias_starts and words[0][0] in "وبلف"
+            if clitic:  # `لمركز الملك سلمان ...`, `بحلف الناتو`: a one-letter clitic before an alias
+                words[0] = words[0][1:]
             best = None
             # only a word that starts an alias can start a longer one: the others try the one-word forms
             for n in range(len(words) if words[0] in lex.alias_starts else 1, 0, -1):
@@ -601,6 +613,8 @@ class _Annotator:
                     for s in covered:
                         spans.remove(s)
                     added.append([i, i + n, kind])
+                    if clitic and n > 1:
+                        self._clitic_at.add(i)
                     i += n
         return spans + added
 
@@ -636,6 +650,8 @@ class _Annotator:
             word = doc.folded[first]
             if len(word) > 4 and word[0] in "وبلف" and _bare(word[1:]) in self._names_bare():
                 cut = 1
+        if first in self._clitic_at:
+            cut = max(cut, 1)
         if cut:
             start = _cut_chars(doc.text, start, cut)
         titles, role = self._attributes(first, last) if kind == "PER" else ((), None)

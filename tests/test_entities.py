@@ -129,6 +129,16 @@ def test_entities_an_institution_named_after_a_person_stays_an_organisation(text
     assert (org, "ORG") in [(m.text, m.type) for m in annotate_mentions(text)]
 
 
+def test_entities_an_alias_behind_a_one_letter_clitic_is_found_and_cut():
+    # alyaum 7a966734ce7433b7: the tagger made `سلمان للإغاثة والأعمال` a person (571 mentions on SaudiNewsNet)
+    text = ("وأوضح المتحدث الرسمي لمركز الملك سلمان للإغاثة والأعمال الإنسانية رأفت الصباغ، أن هذه الرحلة خصصت للمواد"
+            " والمستلزمات الطبية وأدوية مرضى السرطان لتستأنف مراكز علاج الأورام في اليمن برامجها العلاجية")
+    found = [(m.text, m.type) for m in annotate_mentions(text) if "سلمان" in m.text]
+    assert found == [("مركز الملك سلمان للإغاثة والأعمال الإنسانية", "ORG")]
+    for m in annotate_mentions("وأكد دعم المملكة لجامعة الدول العربية وحرصها على وحدة الصف العربي."):
+        assert not m.text.startswith("ل")
+
+
 def test_entities_the_king_is_one_person_when_the_tagger_says_org(tmp_path):
     db = tmp_path / "king.db"
     store = Store(db)
