@@ -396,7 +396,7 @@ def _match_forward(folded: list[str], start: int, phrases: set[tuple[str, ...]],
 
 
 
-_NASAB = frozenset({"بن", "بنت", "ابن"})  # folded: `بن`, `بنت`, `ابن`/`إبن`
+_NAME_LINKS = frozenset({"بن", "ابن", "بنت"})  # `son of`, `daughter of` (folded; `إبن` too): no name ends in them
 _AFTER_NAME = frozenset({"حفظه", "حفظها", "رحمه", "رحمها", "يرحمه", "رضي"})  # blessings after a name
 _TITLE_HEADS = frozenset({"سمو", "صاحب", "الامير", "الاميره", "الملك", "الشيخ", "معالي", "فخامه", "سعاده", "ولي"})
 
@@ -492,7 +492,7 @@ class _Annotator:
     def _repair(self, span: list) -> list | None:
         first, last, kind = span
         doc, lex = self.doc, self.lex
-        if kind != "PER" and not _NASAB.isdisjoint(doc.folded[first + 1:last - 1]):
+        if kind != "PER" and not _NAME_LINKS.isdisjoint(doc.folded[first + 1:last - 1]):
             person = self._nasab(first, last)
             if person is not None:
                 first, last, kind = *person, "PER"
@@ -527,7 +527,7 @@ class _Annotator:
         الإنسانية` stay what they are.
         """
         folded, lex = self.doc.folded, self.lex
-        given = next(i for i in range(first + 1, last - 1) if folded[i] in _NASAB) - 1
+        given = next(i for i in range(first + 1, last - 1) if folded[i] in _NAME_LINKS) - 1
         i, titles = first, lex.titles | lex.roles
         while i < given:  # `الملك`, `صاحب السمو الملكي الأمير`
             i = _match_forward(folded, i, titles, lex.longest)
@@ -536,7 +536,7 @@ class _Annotator:
         if not self._lineage_word(given):
             return None
         end = given + 1
-        while end + 1 < last and folded[end] in _NASAB and self._lineage_word(end + 1):
+        while end + 1 < last and folded[end] in _NAME_LINKS and self._lineage_word(end + 1):
             end += 2
         if end + 1 < last and folded[end] == "ال" and self._lineage_word(end + 1):  # `آل سعود`
             end += 2
@@ -547,7 +547,7 @@ class _Annotator:
     def _lineage_word(self, i: int) -> bool:
         word = self.doc.folded[i]
         return len(word) >= 2 and _LETTER.search(word) is not None and word not in self.lex.stops \
-            and word not in _NASAB and (word,) not in self.lex.titles
+            and word not in _NAME_LINKS and (word,) not in self.lex.titles
 
     def _add_titled(self, spans: list) -> list:
         """A name the tagger missed right after a rank or honorific (`الفريق أول كينيث ماكنزي`)."""
@@ -594,14 +594,12 @@ class _Annotator:
             words = list(doc.folded[i:i + lex.longest])  # never empty: `at` is a word of the article
             words[0] = _strip_clitic(words[0])
             clitic = words[0] not in lex.alias_starts and words[0][1:] in lex.alias_starts and words[0][0] in "وبلف"
-            if clitic:  # `لمركز الملك سلمان ...`, `بحلف الناتو`: a one-letter clitic before an alias
+            if clitic:  # `لمركز الملك سلمان ...`, `بداعش`: a one-letter clitic before an alias, long or short
                 words[0] = words[0][1:]
             best = None
             # only a word that starts an alias can start a longer one: the others try the one-word forms
             for n in range(len(words) if words[0] in lex.alias_starts else 1, 0, -1):
                 hit = lex.aliases.get(tuple(words[:n]))
-                if hit is None and n == 1 and len(words[0]) > 3 and words[0][0] in "وبلف":
-                    hit = lex.aliases.get((words[0][1:],))
                 if hit:
                     best = (n, hit[0])
                     break
@@ -1087,9 +1085,6 @@ def _post(index: dict, key, entity_id: int) -> None:
 def _posted(index: dict, key) -> tuple[int, ...] | set[int]:
     found = index.get(key, ())
     return (found,) if isinstance(found, int) else found
-
-
-_NAME_LINKS = frozenset({"بن", "ابن", "بنت"})  # `son of`, `daughter of`: no name ends in them
 
 
 def _end_keys(words: tuple[str, ...]) -> list[tuple[str, str]]:
