@@ -3,7 +3,8 @@
 Mentions. `annotate_mentions` runs the CRF (`rasd.ner.find_mentions`) and repairs what it gets
 wrong in predictable ways: a title tagged inside a name (`اللواء جون برينان` → titles `اللواء`), a
 conjunction or preposition glued to the first word (`وبغداد`, `لداعش`), a name cut after a Latin
-initial (`جون دبليو` + `برنين`). It then adds what the CRF missed inside the same article: names
+initial (`جون دبليو` + `برنين`), a name ended at `بن` (`عبدالله بن` + `مساعد`) or before a rare family name
+(`عبدالله بن عبدالعزيز` + `الربيعة`). It then adds what the CRF missed inside the same article: names
 from the curated alias list (`rasd/data/entity_aliases.json`), bare surnames of people the
 article names in full (`برنين` after `جون دبليو برنين`), and two or three name-like words right
 after a rank or honorific (`الفريق أول كينيث ماكنزي`). Ranks and honorifics right before a name
@@ -25,7 +26,9 @@ The merge rule (whether a mention is an existing entity), used both by the resol
   name transliterated twice.
 * Two full names (two words or more) are one person when first and last words match and, where
   both give a middle word, those match too; or when the shorter (3 words or more) is an ordered
-  part of the longer with the same first word (`محمد بن سلمان` ⊂ `محمد بن سلمان آل سعود`).
+  part of the longer with the same first word (`محمد بن سلمان` ⊂ `محمد بن سلمان آل سعود`); a shorter name
+  ending in a lineage (`X بن Y`) goes on only with more lineage (`بن`, `آل`), not a family name
+  (`عبدالله بن عبدالعزيز`, the late king, is not `عبدالله بن عبدالعزيز الربيعة`).
   So `جون برينان` = `جون دبليو برنين`, but `برينان` ≠ `بايدن` and `جورج دبليو بوش` ≠ `جورج هربرت بوش`.
   A full name joins an entity when the rule makes it one person with one of the entity's full names,
   and two people with none of its names of three words or more that start with the same word:
@@ -70,6 +73,7 @@ MIN_SKELETON = 4  # Arabic names share 3-consonant roots (عمري/عامري, �
 COMMON_ZIPF = 4.0  # both spellings at least this frequent: two different words, not one name spelled twice
 ROLE_WINDOW = 10  # most words from a role head to the name
 NAME_WORDS = 3  # most words taken as a name the tagger missed after a title
+FAMILY_ZIPF = 3.8  # an `ال` word rarer than this after `X بن Y` is a family name (`الربيعة` 2.9; `الرئيس` 5.7)
 _OPEN_QUOTES = {'"', "“", "«", "'", "”", "„"}
 _COMMAS = {"،", ","}
 _LETTER = re.compile(r"[^\W\d_]")
@@ -292,12 +296,15 @@ def same_word(a: str, b: str) -> bool:
     return not (zipf(a) >= COMMON_ZIPF and zipf(b) >= COMMON_ZIPF)
 
 
-def _ordered_part(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
+def _ordered_end(short: tuple[str, ...], long: tuple[str, ...]) -> int:
+    """Where in `long` its words that spell `short`, in order, end; -1 when they do not."""
     i = 0
-    for word in long:
-        if i < len(short) and same_word(short[i], word):
+    for k, word in enumerate(long):
+        if same_word(short[i], word):
             i += 1
-    return i == len(short)
+            if i == len(short):
+                return k + 1
+    return -1
 
 
 def same_full_name(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -310,7 +317,12 @@ def same_full_name(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
             return len(mid_a) == len(mid_b) and all(same_word(x, y) for x, y in zip(mid_a, mid_b))
         return True
     short, long = sorted((a, b), key=len)
-    return len(short) >= 3 and len(short) < len(long) and _ordered_part(short, long)
+    end = _ordered_end(short, long) if 3 <= len(short) < len(long) else -1
+    if end < 0:
+        return False
+    # `X بن Y` goes on with more lineage (`بن Z`, `آل Z`), not a family name: `عبدالله بن عبدالعزيز`
+    # (the late king) is not `عبدالله بن عبدالعزيز الربيعة`, nor `محمد بن سعود` `محمد بن سعود المجيش`
+    return short[-2] not in _NAME_LINKS or end == len(long) or long[end] in _NAME_LINKS or long[end] == "ال"
 
 
 @lru_cache(maxsize=WORDS)
@@ -398,6 +410,9 @@ def _match_forward(folded: list[str], start: int, phrases: set[tuple[str, ...]],
 
 _NAME_LINKS = frozenset({"بن", "ابن", "بنت"})  # `son of`, `daughter of` (folded; `إبن` too): no name ends in them
 _AFTER_NAME = frozenset({"حفظه", "حفظها", "رحمه", "رحمها", "يرحمه", "رضي"})  # blessings after a name
+# heads of institutions named after a person (folded): `جامعة الأمير سطام بن عبدالعزيز`
+_INSTITUTIONS = frozenset("""مركز جامعه مؤسسه مدينه مستشفي جائزه كرسي كليه مدرسه مدارس معهد قاعه ملعب استاد
+    مجمع برنامج مشروع مكتبه صندوق جمعيه دار مسجد جامع طريق شارع حي ميناء مطار قصر""".split())
 _TITLE_HEADS = frozenset({"سمو", "صاحب", "الامير", "الاميره", "الملك", "الشيخ", "معالي", "فخامه", "سعاده", "ولي"})
 
 
@@ -482,6 +497,8 @@ class _Annotator:
                 spans.append([rng[0], rng[1], m.type])
         self._names = {doc.folded[i] for f, l, t in spans for i in range(f, l)}
         spans = [s for s in (self._repair(s) for s in spans) if s]
+        spans = self._close_lineage(spans)
+        self._add_family(spans)
         spans = self._add_titled(spans)
         spans = self._add_aliases(spans)
         spans = self._add_surnames(spans)
@@ -543,6 +560,74 @@ class _Annotator:
         if end < last and not _after_lineage(folded[end]):
             return None
         return given, end
+
+    def _close_lineage(self, spans: list) -> list:
+        """A person's name the tagger ended at `بن` (`الأمير عبدالله بن` + `مساعد`, `زين العابدين بن` + `علي`:
+        341 mentions on the 18 days, the father's name a common word) takes the lineage that follows, with a
+        person's span that begins there; with none, the dangling `بن` is cut."""
+        folded, n = self.doc.folded, len(self.doc.folded)
+        starts = {s[0]: s for s in spans}
+        dropped: set[int] = set()
+        for span in spans:
+            first, last, kind = span
+            if kind != "PER" or id(span) in dropped or folded[last - 1] not in _NAME_LINKS:
+                continue
+            after = starts.get(last)
+            if after is not None and after[2] == "PER":
+                span[1] = after[1]
+                dropped.add(id(after))
+            elif after is None and last < n and folded[last].isalpha() and self._father(last, folded[last - 1]):
+                end = last + 1
+                while end + 1 < n and folded[end] in _NAME_LINKS and self._lineage_word(end + 1) \
+                        and end + 1 not in starts:
+                    end += 2
+                if end + 1 < n and folded[end] == "ال" and self._lineage_word(end + 1) and end + 1 not in starts:
+                    end += 2  # `آل سعود`
+                span[1] = end
+            else:
+                span[1] = last - 1
+        return [s for s in spans if id(s) not in dropped
+                and not all(w in _NAME_LINKS for w in folded[s[0]:s[1]])]  # `ابن ابن` was a person too
+
+    def _father(self, i: int, link: str) -> bool:
+        """Whether the word after a dangling `بن`/`ابن` is the father's name. `ابن` is also plain `son`
+        (`ابن أخيه`, `ابن المتوفاة`): after it only a word tagged a name elsewhere in the article or in
+        the lexicons. `علي` folds like `على` (a stop word): the written form tells them apart."""
+        if self.doc.tokens[i][0] == "علي":
+            return True
+        if not self._lineage_word(i) or (self.doc.folded[i],) in self.lex.roles:
+            return False
+        return link == "بن" or self.known(self.doc.folded[i])
+
+    def _add_family(self, spans: list) -> None:
+        """A person's family name right after the lineage the tagger ended the name at (`الدكتور عبدالله بن
+        عبدالعزيز` + `الربيعة`): without it the head of the King Salman Relief Centre was the late king,
+        whose short name is the same. Only a rare `ال` word (a common one is the sentence going on: `الذي`,
+        `الرئيس`, `اليوم`) that no other mention holds."""
+        folded, lex = self.doc.folded, self.lex
+        taken = {s[0] for s in spans}
+        for span in spans:
+            first, last, kind = span
+            if kind != "PER" or last - first < 3 or folded[last - 2] not in _NAME_LINKS or last >= len(folded) \
+                    or last in taken or self._institution_before(first):
+                continue
+            word = folded[last]  # wordfreq knows the written form (`الخيرية` 4.5), not the folded one (2.7)
+            if word.startswith("ال") and len(word) >= 5 and word.isalpha() and not word.endswith("يين") \
+                    and word not in lex.stops and not {(word,), (word.removesuffix("ه"),)} & (lex.titles | lex.roles) \
+                    and zipf(self.doc.tokens[last][0]) < FAMILY_ZIPF:
+                span[1] = last + 1
+
+    def _institution_before(self, first: int) -> bool:
+        """A name that is part of an institution's (`مركز الأمير سلطان بن عبدالعزيز الحضاري`): what follows it
+        is the institution's adjective, not a family name."""
+        i = first
+        while i > 0:
+            begin = _match_phrase(self.doc.folded, i, self.lex.titles, self.lex.longest)
+            if begin < 0:
+                break
+            i = begin
+        head = self.doc.folded[i - 1] if i > 0 else ""  # in construct, without `ال`: `على المركز الدكتور ...` is not one
+        return head in _INSTITUTIONS or (head[:1] in ("و", "ب", "ل", "ف") and head[1:] in _INSTITUTIONS)
 
     def _lineage_word(self, i: int) -> bool:
         word = self.doc.folded[i]
@@ -622,7 +707,7 @@ class _Annotator:
         surnames = {}
         for first, last, kind in spans:
             words = [w for w in doc.folded[first:last]]
-            if kind == "PER" and last - first >= 2 and len(words[-1]) >= 3:
+            if kind == "PER" and last - first >= 2 and len(words[-1]) >= 3 and words[-1] not in self.lex.stops:
                 surnames[_bare(words[-1])] = True
         if not surnames:
             return spans

@@ -363,3 +363,54 @@ def test_find_entities_answers_as_the_resolver_does(seeds_db):
     assert len(names) > 40 and sum(bool(ids) for ids in answers.values()) > 40
     assert answers == {name: resolver.lookup(name) for name in sorted(names)}
     store.close()
+
+
+def test_entities_a_family_name_after_the_lineage_is_part_of_the_name():
+    # aleqtisadiya 2015-07-21 (article_975098): the tagger ended the name at `عبدالعزيز`
+    text = ("وأكد الصباغ أن المعونات الطبية المقدمة من المركز تأتي بإشراف ومتابعة من معالي المشرف العام على المركز"
+            " الدكتور عبدالله بن عبدالعزيز الربيعة موضحا أنها ستوزع لتشمل جميع المستشفيات")
+    assert "عبدالله بن عبدالعزيز الربيعة" in [m.text for m in annotate_mentions(text) if m.type == "PER"]
+    # a common word after the lineage is the sentence going on
+    names = [m.text for m in annotate_mentions("وكان الملك عبدالله بن عبدالعزيز الذي أطلق المبادرة قد زار روما.")]
+    assert "عبدالله بن عبدالعزيز" in names and not any("الذي" in n for n in names)
+
+
+def test_entities_a_lineage_name_is_not_a_longer_name_with_a_family_name():
+    """`عبدالله بن عبدالعزيز` is the late king's short name and the start of Dr. Abdullah Al-Rabeeah's
+    (`عبدالله بن عبدالعزيز الربيعة`, head of the King Salman Relief Centre): on the 18 days the two were one
+    entity of 277 mentions. More lineage (`بن X`, `آل X`) still continues a lineage name."""
+    assert not same_entity("عبدالله بن عبدالعزيز", "عبدالله بن عبدالعزيز الربيعة", "PER")
+    assert not same_entity("محمد بن سعود", "محمد بن سعود المجيش", "PER")
+    assert same_entity("عبدالله بن عبدالعزيز", "عبدالله بن عبدالعزيز آل سعود", "PER")
+    assert same_entity("محمد بن سلمان", "محمد بن سلمان بن عبدالعزيز", "PER")
+    assert same_entity("عبدالله الربيعة", "عبدالله بن عبدالعزيز الربيعة", "PER")
+
+
+def test_entities_the_late_king_and_the_relief_centre_head_are_two_people(tmp_path):
+    king = _snn_article("2015-07-21", "http://www.aleqt.com/2015/07/21/article_974992.html")
+    doctor = _snn_article("2015-07-21", "http://www.aleqt.com/2015/07/21/article_975098.html")
+    store = Store(tmp_path / "abdullah.db")
+    pipeline = Pipeline(store)
+    for article in (king, doctor):
+        assert pipeline.add(article) == "stored"
+    people = store.entities(kind="PER")
+    kings, doctors = _holding(people, "عبدالله بن عبدالعزيز"), _holding(people, "عبدالله بن عبدالعزيز الربيعة")
+    store.close()
+    assert len(kings) == 1 and len(doctors) == 1 and kings != doctors
+
+
+@pytest.mark.parametrize("text, name", [
+    # alyaum 4079781, alriyadh 1066552, and a sports item: the tagger ended the name at `بن`
+    ("اقر في عهد زين العابدين بن علي واستخدم بصورة عامة بحسب المدافعين عن حقوق الانسان لقمع المعارضة",
+     "زين العابدين بن علي"),
+    ("فيما كلف عبدالله بن علي الجميعة بالعمل نائباً لرئيس اللجنة", "عبدالله بن علي الجميعة"),
+    ("وأشاد الأمير عبدالله بن مساعد بالاجتماع قائلا : ناقشنا خلال الاجتماع الكثير من الأمور", "عبدالله بن مساعد"),
+    # okaz 20150724785415, sabq iyCgde: `ابن` is plain `son` here, and was a person named `ابن`
+    ("وبين أن ابن المتوفاة هو الآخر قبل في تخصص الأحياء بالكلية الجامعية في حقل", None),
+    ("وكشف ابن المريضة عن حاجة والدته للعلاج، حيث أخبر طاقم الطائرة أنها تستخدمه كل ساعتين", None),
+])
+def test_entities_a_name_ended_at_bin_takes_the_fathers_name(text, name):
+    people = [m.text for m in annotate_mentions(text) if m.type == "PER"]
+    assert not any(p.split()[-1] in ("بن", "ابن") for p in people)
+    if name:
+        assert name in people
