@@ -27,8 +27,8 @@ The merge rule (whether a mention is an existing entity), used both by the resol
 * Two full names (two words or more) are one person when first and last words match and, where
   both give a middle word, those match too; or when the shorter (3 words or more) is an ordered
   part of the longer with the same first word (`محمد بن سلمان` ⊂ `محمد بن سلمان آل سعود`); a shorter name
-  ending in a lineage (`X بن Y`) goes on only with more lineage (`بن`, `آل`), not a family name
-  (`عبدالله بن عبدالعزيز`, the late king, is not `عبدالله بن عبدالعزيز الربيعة`).
+  ending in a lineage (`X بن Y`, Y the father) must begin the longer, which goes on only with more lineage
+  (`بن`, `آل`), not a family name (`عبدالله بن عبدالعزيز`, the late king, is not `عبدالله بن عبدالعزيز الربيعة`).
   So `جون برينان` = `جون دبليو برنين`, but `برينان` ≠ `بايدن` and `جورج دبليو بوش` ≠ `جورج هربرت بوش`.
   A full name joins an entity when the rule makes it one person with one of the entity's full names,
   and two people with none of its names of three words or more that start with the same word:
@@ -296,15 +296,12 @@ def same_word(a: str, b: str) -> bool:
     return not (zipf(a) >= COMMON_ZIPF and zipf(b) >= COMMON_ZIPF)
 
 
-def _ordered_end(short: tuple[str, ...], long: tuple[str, ...]) -> int:
-    """Where in `long` its words that spell `short`, in order, end; -1 when they do not."""
+def _ordered_part(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
     i = 0
-    for k, word in enumerate(long):
-        if same_word(short[i], word):
+    for word in long:
+        if i < len(short) and same_word(short[i], word):
             i += 1
-            if i == len(short):
-                return k + 1
-    return -1
+    return i == len(short)
 
 
 def same_full_name(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -317,12 +314,15 @@ def same_full_name(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
             return len(mid_a) == len(mid_b) and all(same_word(x, y) for x, y in zip(mid_a, mid_b))
         return True
     short, long = sorted((a, b), key=len)
-    end = _ordered_end(short, long) if 3 <= len(short) < len(long) else -1
-    if end < 0:
+    if not 3 <= len(short) < len(long):
         return False
-    # `X بن Y` goes on with more lineage (`بن Z`, `آل Z`), not a family name: `عبدالله بن عبدالعزيز`
-    # (the late king) is not `عبدالله بن عبدالعزيز الربيعة`, nor `محمد بن سعود` `محمد بن سعود المجيش`
-    return short[-2] not in _NAME_LINKS or end == len(long) or long[end] in _NAME_LINKS or long[end] == "ال"
+    if short[-2] in _NAME_LINKS:
+        # `X بن Y` names X's father: the longer name starts with it and goes on with more lineage (`بن Z`,
+        # `آل Z`), not a family name: `عبدالله بن عبدالعزيز` (the late king) is not `عبدالله بن عبدالعزيز
+        # الربيعة`, and `محمد بن عبدالعزيز` not `محمد بن سلمان بن عبدالعزيز` (Abdulaziz the grandfather)
+        rest = long[len(short)]
+        return _same_words(short, long[:len(short)]) and (rest in _NAME_LINKS or rest == "ال")
+    return _ordered_part(short, long)
 
 
 @lru_cache(maxsize=WORDS)
