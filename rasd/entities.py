@@ -35,7 +35,9 @@ The merge rule (whether a mention is an existing entity), used both by the resol
   `محمد عبد العزيز` fits both `محمد بن نايف بن عبدالعزيز` and `محمد بن سلمان بن عبدالعزيز`, yet no
   entity holds both.
 * A one-word person mention (`برنين`, `الاعرجي`) is the person of the same article, else of the
-  same story, whose last name word matches; failing that it is the one-word entity with that word
+  same story, whose surname matches (the last word, unless a father's or a dynasty's name: `سلمان` of
+  `محمد بن سلمان`, `سعود` of `آل سعود`); after a title it may also be the one lineage name there that
+  begins with it (`الملك سلمان`); failing that it is the one-word entity with that word
   (spelled alike; by skeleton only when that entity is already in the story).
   When a full name arrives in a story that already has a one-word entity for its surname, that
   story's one-word mentions move to the full name, so the result does not depend on which came first.
@@ -325,6 +327,26 @@ def same_full_name(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return _ordered_part(short, long)
 
 
+def _surname(words: tuple[str, ...]) -> str | None:
+    """The word of a full name a person is called by alone (`برنين` of `جون دبليو برنين`): its last, unless
+    that is a father's name (`سلمان` of `محمد بن سلمان`) or a dynasty's (`سعود` of `... آل سعود`)."""
+    if len(words) < 2 or words[-2] in _NAME_LINKS or words[-2] == "ال":
+        return None
+    return words[-1]
+
+
+def _by_surname(word: str, full: tuple[str, ...]) -> bool:
+    """Whether a one-word mention may be the person of `full`, as its surname."""
+    last = _surname(full)
+    return last is not None and same_word(word, last)
+
+
+def _by_given_name(word: str, full: tuple[str, ...]) -> bool:
+    """Whether a one-word mention after a title may be the person of a lineage name, as its given name:
+    how Saudi news names a king, a prince or a minister after the first mention (`الملك سلمان`)."""
+    return len(full) > 2 and same_word(word, full[0]) and not _NAME_LINKS.isdisjoint(full)
+
+
 @lru_cache(maxsize=WORDS)
 def alias_key(name: str, kind: str) -> str | None:
     """The alias group `name` belongs to, when it is in entity_aliases.json with this type."""
@@ -343,8 +365,11 @@ def same_entity(a: str, b: str, kind: str) -> bool:
         return False
     if kind != "PER":
         return len(wa) == len(wb) and all(same_word(x, y) for x, y in zip(wa, wb))
+    if len(wa) == 1 and len(wb) == 1:
+        return same_word(wa[0], wb[0])
     if len(wa) == 1 or len(wb) == 1:
-        return same_word(wa[-1], wb[-1]) if len(wa) == 1 or len(wb) == 1 else False
+        (word,), full = sorted((wa, wb), key=len)
+        return _by_surname(word, full)
     return same_full_name(wa, wb)
 
 
@@ -497,6 +522,7 @@ class _Annotator:
                 spans.append([rng[0], rng[1], m.type])
         self._names = {doc.folded[i] for f, l, t in spans for i in range(f, l)}
         spans = [s for s in (self._repair(s) for s in spans) if s]
+        spans = self._join_ali(spans)
         spans = self._close_lineage(spans)
         self._add_family(spans)
         spans = self._add_titled(spans)
@@ -517,7 +543,9 @@ class _Annotator:
             # title or role words tagged inside the name
             while first < last:
                 end = _match_forward(doc.folded, first, lex.titles | lex.roles, lex.longest)
-                if end < 0 or end >= last:
+                if end == last:  # a function, no name: `أمير منطقة` was a person of 1,166 mentions
+                    return None
+                if end < 0 or end > last:
                     break
                 first = end
             while last - first > 1 and doc.folded[last - 1] in lex.stops:  # `عبد الأمير الشمري القول`
@@ -560,6 +588,35 @@ class _Annotator:
         if end < last and not _after_lineage(folded[end]):
             return None
         return given, end
+
+    def _join_ali(self, spans: list) -> list:
+        """`علي` folds like the preposition `على`, and the tagger leaves it out of names: `الرئيس المخلوع علي
+        عبدالله صالح` gave `عبدالله صالح` (576 mentions on the 18 days, apart from `علي عبد الله صالح`), `محمد
+        علي العمري` two people. Where the article writes the preposition `على` (so `علي` is the name), `علي`
+        joins the person's name before it, after it, or both."""
+        tokens = self.doc.tokens
+        found = [i for i, token in enumerate(tokens) if token[0] == "علي"]
+        if not found or "على" not in self.doc.text:
+            return spans
+        taken = {i for s in spans for i in range(s[0], s[1])}
+        ends = {s[1]: s for s in spans if s[2] == "PER"}
+        starts = {s[0]: s for s in spans if s[2] == "PER"}
+        dropped: set[int] = set()
+        for i in found:
+            if i in taken:
+                continue
+            before, after = ends.get(i), starts.get(i + 1)
+            following = self.doc.folded[i + 1] if after is not None else ""
+            if following.startswith("و") and not self.in_lexicon(following):
+                after = None  # `شيماء علي وهنادي الكندري`: the next name is another person
+            if before is not None and after is not None:
+                before[1] = after[1]
+                dropped.add(id(after))
+            elif before is not None:
+                before[1] = i + 1
+            elif after is not None:
+                after[0] = i
+        return [s for s in spans if id(s) not in dropped]
 
     def _close_lineage(self, spans: list) -> list:
         """A person's name the tagger ended at `بن` (`الأمير عبدالله بن` + `مساعد`, `زين العابدين بن` + `علي`:
@@ -663,6 +720,8 @@ class _Annotator:
         if len(word) < 3 or not _LETTER.search(word) or word in lex.stops \
                 or (word,) in lex.titles | lex.roles | lex.role_prefixes:
             return False
+        if _match_forward(self.doc.folded, i, lex.roles, lex.longest) > 0:  # `... الشريفين أمير منطقة مكة`
+            return False
         return first or zipf(word) < COMMON_ZIPF + 0.5
 
     def _add_aliases(self, spans: list) -> list:
@@ -706,9 +765,9 @@ class _Annotator:
         doc = self.doc
         surnames = {}
         for first, last, kind in spans:
-            words = [w for w in doc.folded[first:last]]
-            if kind == "PER" and last - first >= 2 and len(words[-1]) >= 3 and words[-1] not in self.lex.stops:
-                surnames[_bare(words[-1])] = True
+            word = _surname(tuple(doc.folded[first:last])) if kind == "PER" else None
+            if word is not None and len(word) >= 3 and word not in self.lex.stops:
+                surnames[_bare(word)] = True
         if not surnames:
             return spans
         taken = {i for s in spans for i in range(s[0], s[1])}
@@ -728,8 +787,14 @@ class _Annotator:
         first, last, kind = span
         doc = self.doc
         start, end = doc.span(first, last)
-        cut = _clitic_cut(doc.tokens[first][0], self.known, self.in_lexicon) if kind != "PER" or last - first == 1 else 0
-        if kind == "PER" and not cut and last - first >= 1:
+        cut = _clitic_cut(doc.tokens[first][0], self.known, self.in_lexicon)
+        if kind == "PER" and last - first > 1:  # in a list (`وهنادي الكندري`) the conjunction goes, no more:
+            cut = min(cut, 1) if doc.folded[first].startswith("و") else 0  # `وبندر`, and `كريم` is not `ريم`
+            word = doc.tokens[first][0]
+            if not cut and word.startswith("و") and len(word) > 4 and not self.in_lexicon(doc.folded[first]) \
+                    and zipf(word[1:]) > zipf(word) + 1.0:  # `هنادي` (2.9, 1.6 with `و`); `وليد`, `وجدي` are names
+                cut = 1
+        if kind == "PER" and not cut:
             word = doc.folded[first]
             if len(word) > 4 and word[0] in "وبلف" and _bare(word[1:]) in self._names_bare():
                 cut = 1
@@ -994,10 +1059,16 @@ class EntityResolver:
             return found
         word = words[0]
         for pool in (list(local), list(self.stories[story]) + [r for r in self._new if r in local]):
-            fits = [c for c in pool if self._kind(c) == "PER"
-                    and any(same_word(word, f[-1]) for f in self._fulls(c))]
+            people = [c for c in pool if self._kind(c) == "PER"]
+            fits = [c for c in people if any(_by_surname(word, f) for f in self._fulls(c))]
             if fits:
                 return max(fits, key=lambda c: (local.get(c, 0), self.stories[story].get(c, 0), self._total(c), -c))
+            if m.titles:  # `الأمير محمد` where `محمد بن نايف` and `محمد بن سلمان` are both named: neither
+                fits = [c for c in people if any(_by_given_name(word, f) for f in self._fulls(c))]
+                if len(fits) == 1:
+                    return fits[0]
+                if fits:
+                    break
         cands = set(self.by_single.get(("PER", skeleton(word)), ())) | \
             {r for r, e in self._new.items() if e.type == "PER" and e.key == word}
         # away from its story a lone word is matched by spelling only, not by skeleton
@@ -1015,11 +1086,12 @@ class EntityResolver:
         named = {r for r in refs if r is not None}
         for ref in sorted({r for r, m in zip(refs, mentions) if r is not None and m.type == "PER"}):
             for full in self._fulls(ref):
-                for other in sorted(self.by_single.get(("PER", skeleton(full[-1])), ())):
+                last = _surname(full)
+                for other in sorted(self.by_single.get(("PER", skeleton(last)), ())) if last else ():
                     # an entity moves once, and never one this article itself names (it may be deleted)
                     if other not in named and other not in {src for src, _ in moves} \
                             and self.stories[story].get(other) \
-                            and all(same_word(name_words(t)[-1], full[-1]) for t in self.entities[other].counts()
+                            and all(same_word(name_words(t)[-1], last) for t in self.entities[other].counts()
                                     if name_words(t)):
                         moves.append((other, ref))
         return moves
