@@ -122,6 +122,7 @@ class Lexicons:
     longest: int = 4
     alias_starts: frozenset[str] = frozenset()  # first words of `aliases`
     title_starts: frozenset[str] = frozenset()  # first words of `titles`
+    formulae: frozenset[tuple[str, ...]] = frozenset()  # `الله`, `رضي الله`: no person, alone or after a name
 
 
 @lru_cache(maxsize=1)
@@ -144,7 +145,7 @@ def lexicons() -> Lexicons:
     return Lexicons(sets["titles"], sets["roles"], sets["role_prefixes"],
                     {matching_form(w) for w in titles["stops"]}, {matching_form(w) for w in titles["initials"]},
                     alias_map, aliases.get("spellings", {}), longest, frozenset(k[0] for k in alias_map if k),
-                    frozenset(p[0] for p in sets["titles"] if p))
+                    frozenset(p[0] for p in sets["titles"] if p), frozenset(map(_fold_words, titles["formulae"])))
 
 
 # -- name keys -----------------------------------------------------------------------------------
@@ -507,6 +508,7 @@ class _Annotator:
         self.in_lexicon = lambda w: any(t.endswith("+") for t in gaz.get(w, ())) or w in alias_words
         self._names: set[str] = set()
         self._clitic_at: set[int] = set()  # first tokens of aliases found behind a one-letter clitic
+        self._titled: set[int] = set()  # first tokens of names taken after a title (`_add_titled`)
 
     def known(self, w: str) -> bool:
         """In the lexicons or tagged a name elsewhere in the article (a method: a lambda on `self`
@@ -550,6 +552,11 @@ class _Annotator:
                 first = end
             while last - first > 1 and doc.folded[last - 1] in lex.stops:  # `عبد الأمير الشمري القول`
                 last -= 1
+            last = self._before_formula(first, last)
+            words = doc.folded[first:last]
+            if tuple(words) in lex.formulae or (words[0][:1] in ("ب", "ل", "و") and (words[0][1:], *words[1:])
+                                                in lex.formulae):
+                return None  # `بتوفيق الله` was a person of 387 mentions, `الله` of 298
             if last - first == 1 and (doc.folded[first],) in lex.titles | lex.roles | lex.role_prefixes:
                 return None
             # a name cut after a Latin initial: `جون دبليو` + `برنين`
@@ -559,6 +566,14 @@ class _Annotator:
         if not any(_LETTER.search(doc.folded[i]) for i in range(first, last)):
             return None
         return [first, last, kind]
+
+    def _before_formula(self, first: int, last: int) -> int:
+        """Where a person's name ends before a blessing inside the span (`محمد صلى الله عليه وسلم`)."""
+        folded, formulae = self.doc.folded, self.lex.formulae
+        for k in range(first + 1, last - 1):
+            if tuple(folded[k:k + 2]) in formulae:
+                return k
+        return last
 
     def _nasab(self, first: int, last: int) -> tuple[int, int] | None:
         """The token range of a person's name in lineage form (`سلمان بن عبدالعزيز آل سعود`) that the
@@ -711,6 +726,7 @@ class _Annotator:
                     last += 1
             if last - end >= 2:  # one word after a title is too often not a name (`الملك سلمان` is tagged anyway)
                 spans.append([end, last, "PER"])
+                self._titled.add(end)
                 taken.update(range(end, last))
             i = max(last, i + 1)
         return spans
@@ -722,7 +738,12 @@ class _Annotator:
             return False
         if _match_forward(self.doc.folded, i, lex.roles, lex.longest) > 0:  # `... الشريفين أمير منطقة مكة`
             return False
-        return first or zipf(word) < COMMON_ZIPF + 0.5
+        if first:
+            return True
+        written = self.doc.tokens[i][0]  # `مستشفى الملك فهد بسعة 200 سرير`: `ب` + a common word is no name
+        if written[0] in "بل" and not self.known(word) and zipf(written[1:]) >= COMMON_ZIPF:
+            return False
+        return zipf(word) < COMMON_ZIPF + 0.5
 
     def _add_aliases(self, spans: list) -> list:
         """Names of the alias list the CRF missed (or cut short) in this article."""
@@ -766,7 +787,12 @@ class _Annotator:
         surnames = {}
         for first, last, kind in spans:
             word = _surname(tuple(doc.folded[first:last])) if kind == "PER" else None
-            if word is not None and len(word) >= 3 and word not in self.lex.stops:
+            if word is None:
+                continue
+            if (first in self._titled or doc.folded[first].startswith("ال")) and not self.in_lexicon(doc.folded[first]) \
+                    and zipf(doc.tokens[last - 1][0]) >= 3.5:
+                continue  # `الهيئة الملكية` taken for a person would make every `الملكية` one; `سابيلا` is rare
+            if word is not None and len(word) >= 3 and word not in self.lex.stops and (word,) not in self.lex.formulae:
                 surnames[_bare(word)] = True
         if not surnames:
             return spans

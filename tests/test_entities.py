@@ -459,3 +459,15 @@ def test_entities_ali_is_part_of_the_name(text, name):
     people = [m.text for m in annotate_mentions(text) if m.type == "PER"]
     assert name in people
     assert not any(p.endswith(("عبدالله صالح", "لاريجاني")) and not p.startswith("علي") for p in people)
+
+
+@pytest.mark.parametrize("text, people", [
+    # aleqtisadiya 974459: `توفيق الله` (God's help) was a person of 387 mentions on the 18 days, `الله` of 298
+    ("وقالت إن الجهات الأمنية المختصة تمكنت خلال الأسابيع القليلة الماضية بعد توفيق الله من الإطاحة بتنظيم مكون من"
+     " خلايا عنقودية مرتبط بتنظيم داعش الإرهابي", []),
+    # aawsat 403656: a blessing after a name ends it
+    ("وفي شهر رمضان يحرص المسلمون على الابتداء بالتمر تأسيا بسنة الرسول محمد صلى الله عليه وسلم. وتكمن الأهمية"
+     " الغذائية للتمور", ["محمد"]),
+])
+def test_entities_religious_formulae_are_no_people(text, people):
+    assert [m.text for m in annotate_mentions(text) if m.type == "PER"] == people
