@@ -451,6 +451,13 @@ def _after_lineage(word: str) -> bool:
     return rest in _TITLE_HEADS or (rest.startswith("ل") and rest[1:] in _TITLE_HEADS)
 
 
+@lru_cache(maxsize=1)
+def _currencies() -> frozenset[str]:
+    """Currency words without the article (the numbers stage's list in `numbers.json`), folded."""
+    data = json.loads((DATA_DIR / "numbers.json").read_text(encoding="utf-8"))
+    return frozenset(matching_form(w) for w in data["currencies"] if _LETTER.search(w))
+
+
 class _Doc:
     """Tokens of one article with their folded forms, for the repair and attribute rules."""
 
@@ -565,6 +572,8 @@ class _Annotator:
                 last += 1
         if not any(_LETTER.search(doc.folded[i]) for i in range(first, last)):
             return None
+        if last - first == 1 and doc.folded[first] in _currencies():
+            return None  # `120 مليار ريال`: ~12k mentions of currencies on the 18 days (`الريال` is Real Madrid too)
         return [first, last, kind]
 
     def _before_formula(self, first: int, last: int) -> int:
