@@ -573,7 +573,7 @@ class _Annotator:
         if not any(_LETTER.search(doc.folded[i]) for i in range(first, last)):
             return None
         if last - first == 1 and doc.folded[first] in _currencies():
-            return None  # `120 مليار ريال`: ~12k mentions of currencies on the 18 days (`الريال` is Real Madrid too)
+            return None  # `120 مليار ريال`: ~15k mentions of currencies on the 18 days (`الريال` is Real Madrid too)
         return [first, last, kind]
 
     def _before_formula(self, first: int, last: int) -> int:
@@ -615,7 +615,7 @@ class _Annotator:
 
     def _join_ali(self, spans: list) -> list:
         """`علي` folds like the preposition `على`, and the tagger leaves it out of names: `الرئيس المخلوع علي
-        عبدالله صالح` gave `عبدالله صالح` (576 mentions on the 18 days, apart from `علي عبد الله صالح`), `محمد
+        عبدالله صالح` gave `عبدالله صالح` (~590 mentions on the 18 days, apart from `علي عبد الله صالح`), `محمد
         علي العمري` two people. Where the article writes the preposition `على` (so `علي` is the name), `علي`
         joins the person's name before it, after it, or both."""
         tokens = self.doc.tokens
@@ -644,7 +644,7 @@ class _Annotator:
 
     def _close_lineage(self, spans: list) -> list:
         """A person's name the tagger ended at `بن` (`الأمير عبدالله بن` + `مساعد`, `زين العابدين بن` + `علي`:
-        341 mentions on the 18 days, the father's name a common word) takes the lineage that follows, with a
+        368 mentions on the 18 days, the father's name a common word) takes the lineage that follows, with a
         person's span that begins there; with none, the dangling `بن` is cut."""
         folded, n = self.doc.folded, len(self.doc.folded)
         starts = {s[0]: s for s in spans}
@@ -801,7 +801,7 @@ class _Annotator:
             if (first in self._titled or doc.folded[first].startswith("ال")) and not self.in_lexicon(doc.folded[first]) \
                     and zipf(doc.tokens[last - 1][0]) >= 3.5:
                 continue  # `الهيئة الملكية` taken for a person would make every `الملكية` one; `سابيلا` is rare
-            if word is not None and len(word) >= 3 and word not in self.lex.stops and (word,) not in self.lex.formulae:
+            if len(word) >= 3 and word not in self.lex.stops and (word,) not in self.lex.formulae:
                 surnames[_bare(word)] = True
         if not surnames:
             return spans
