@@ -34,7 +34,8 @@ from . import DATA_DIR
 from .features import skeleton
 from .normalize import WORDS, matching_form, matching_word, word_cache
 
-__all__ = ["Quote", "QuotesError", "find_quotes", "group_quotes", "speaker_key", "quote_spans", "same_speaker",
+__all__ = ["Quote", "QuotesError", "find_quotes", "group_quotes", "merge_repeats", "speaker_key", "quote_spans",
+           "same_speaker",
            "score_quotes", "load_gold"]
 
 _MARK = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
@@ -789,9 +790,36 @@ def group_quotes(items: list[tuple[str, Quote]], key=None) -> list[dict]:
         display = max(names, key=lambda n: (len(n.split()), names[n])) if names else None
         out.append({"speaker": display if group_key is not None else None,
                     "speaker_type": Counter(q.speaker_type for _, q in members).most_common(1)[0][0],
-                    "quotes": [{"article_id": a, "text": q.text, "cue": q.cue, "direct": q.direct,
-                                "start": q.start, "end": q.end} for a, q in members]})
+                    "quotes": merge_repeats([{"article_id": a, "text": q.text, "cue": q.cue, "direct": q.direct,
+                                              "start": q.start, "end": q.end} for a, q in members])})
     return sorted(out, key=lambda g: (g["speaker"] is None, -len(g["quotes"]), g["speaker"] or ""))
+
+
+_REPEAT_JACCARD = 0.6  # word sets this alike: one statement carried by several outlets (`الاٍرهاب`/`الإرهاب`)
+_REPEAT_COVER = 0.85  # ...or the shorter this much inside the longer (a cut or a longer extract of it)
+
+
+def _quote_words(text: str) -> frozenset[str]:
+    return frozenset(w for w in matching_form(text).split() if len(w) > 1 and not w.isdigit()) or frozenset([text])
+
+
+def merge_repeats(quotes: list[dict]) -> list[dict]:
+    """One speaker's quotes (dicts with `article_id` and `text`) with each statement once: near-identical
+    texts from several articles (a minister's statement in six outlets, spelt a little differently) become
+    one entry citing all of them in `article_ids`; its text, offsets and `article_id` are the first's."""
+    merged: list[tuple[frozenset[str], dict]] = []
+    for quote in quotes:
+        words = _quote_words(quote["text"])
+        for known, entry in merged:
+            shared = len(words & known)
+            if shared / len(words | known) >= _REPEAT_JACCARD or \
+                    (min(len(words), len(known)) >= 5 and shared / min(len(words), len(known)) >= _REPEAT_COVER):
+                entry["article_ids"] += [a for a in quote.get("article_ids") or [quote["article_id"]]
+                                         if a not in entry["article_ids"]]
+                break
+        else:  # already merged entries keep what they cite
+            merged.append((words, dict(quote, article_ids=list(quote.get("article_ids") or [quote["article_id"]]))))
+    return [entry for _, entry in merged]
 
 
 # -- evaluation against hand-labelled gold ------------------------------------------------------

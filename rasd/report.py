@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .normalize import matching_form
 from .numbers import Quantity, compare_numbers
-from .quotes import Quote, group_quotes, speaker_key
+from .quotes import Quote, group_quotes, merge_repeats, speaker_key
 from .store import Store
 from .summarize import SummarizeError, summarize
 from .timeline import build_timeline
@@ -85,6 +85,8 @@ def analysis(store: Store, rows: list[dict], sentences: int = 5) -> dict:
             merged[name]["entity"] = merged[name]["entity"] or group["entity"]
         else:
             merged[name or f"-{len(merged)}"] = group
+    for group in merged.values():  # groups joined above may repeat each other's statements
+        group["quotes"] = merge_repeats(group["quotes"])
     by_speaker = sorted(merged.values(), key=lambda g: (g["speaker"] is None, -len(g["quotes"])))
     numbers = compare_numbers([(r["id"], r["source"], Quantity(**n))
                                for r in originals for n in notes[r["rowid"]].get("numbers", [])])
@@ -148,7 +150,8 @@ def render_analysis(report: dict, indent: str = "") -> list[str]:
             lines.append(f"{indent}    {group['speaker'] or 'speaker unknown'}:")
             for q in group["quotes"]:
                 text = q["text"] if len(q["text"]) <= 200 else q["text"][:200] + "…"
-                lines.append(f"{indent}      {'«' + text + '»' if q['direct'] else text} ({q['cue']}) [{q['article_id']}]")
+                lines.append(f"{indent}      {'«' + text + '»' if q['direct'] else text} ({q['cue']}) "
+                             f"{_cite(q.get('article_ids') or [q['article_id']])}")
     if report.get("numbers"):
         lines.append(f"{indent}  Numbers")
         for row in report["numbers"]:

@@ -89,3 +89,34 @@ def test_report_text_view_has_the_sections(seeds_db, thread):
     out = run_rasd("thread", str(thread["thread"]), db=seeds_db, check=True).stdout
     for heading in ("Summary", "Timeline", "Who said what", "Numbers"):
         assert heading in out
+
+
+def test_report_one_statement_in_two_outlets_is_listed_once(thread):
+    """Biden's announcement is quoted by 001 and 004 with other quotation marks and one word more (`في
+    العراق`): one entry citing both, not two."""
+    biden = [g for g in thread["quotes_by_speaker"] if g["speaker"] and "بايدن" in g["speaker"]]
+    assert len(biden) == 1
+    entries = [q for q in biden[0]["quotes"] if "مهمتها القتالية" in q["text"]]
+    assert len(entries) == 1
+    assert set(entries[0]["article_ids"]) == {"001_8151b30f98c663ec", "004_e22f2b1fb8e0a533"}
+    assert entries[0]["article_id"] == entries[0]["article_ids"][0]
+
+
+def test_merge_repeats_keeps_different_statements_apart():
+    from rasd.quotes import merge_repeats
+
+    # two outlets' versions of the Kuwaiti cabinet's statement after the Abha bombing (SaudiNewsNet 2015-08-07),
+    # and another statement of the same speaker
+    quotes = [
+        {"article_id": "a", "text": "هذه الجريمة البشعة التي تأتي استمراراً لمسلسل الاٍرهاب البغيض الذي يسعى خائباً"
+                                    " للنيل من أمن وأمان دول الخليج والمنطقة سيكون مآله وبفضل ووعي وتكاتف الشعوب"
+                                    " الخليجية الفشل والاندحار"},
+        {"article_id": "b", "text": "هذه الجريمة البشعة تأتي استمرارًا لمسلسل الإرهاب البغيض الذي يسعى خائبًا للنيل"
+                                    " من أمن وأمان دول الخليج والمنطقة، وسيكون مآله، وبفضل ووعي وتكاتف الشعوب"
+                                    " الخليجية، الفشل والاندحار"},
+        {"article_id": "b", "text": "وقوف دولة الكويت الكامل إلى جانب المملكة العربية السعودية وتأييدها لجميع"
+                                    " الإجراءات التي تتخذها للحفاظ على أمنها واستقرارها"},
+    ]
+    merged = merge_repeats(quotes)
+    assert [q["article_ids"] for q in merged] == [["a", "b"], ["b"]]
+    assert merge_repeats(merged) == merged  # merging again changes nothing
