@@ -37,8 +37,10 @@ The merge rule (whether a mention is an existing entity), used both by the resol
 * A one-word person mention (`برنين`, `الاعرجي`) is the person of the same article, else of the
   same story, whose surname matches (the last word, unless a father's or a dynasty's name: `سلمان` of
   `محمد بن سلمان`, `سعود` of `آل سعود`); after a title it may also be the one lineage name there that
-  begins with it (`الملك سلمان`); failing that it is the one-word entity with that word
-  (spelled alike; by skeleton only when that entity is already in the story).
+  begins with it (`الملك سلمان`); failing that, the one person of the archive with that surname (spelled
+  alike) who has 80% of the mentions of all who have it, 30 at least (`أوباما`: `باراك أوباما`); failing
+  that, the one-word entity with that word (spelled alike; by skeleton only when that entity is already
+  in the story).
   When a full name arrives in a story that already has a one-word entity for its surname, that
   story's one-word mentions move to the full name, so the result does not depend on which came first.
 * Other types: all words match, in order.
@@ -75,6 +77,8 @@ MIN_SKELETON = 4  # Arabic names share 3-consonant roots (عمري/عامري, �
 COMMON_ZIPF = 4.0  # both spellings at least this frequent: two different words, not one name spelled twice
 ROLE_WINDOW = 10  # most words from a role head to the name
 NAME_WORDS = 3  # most words taken as a name the tagger missed after a title
+# a bare surname away from any full name is the one person who has it `_KNOWN_SHARE` of the time (`_best_known`)
+_KNOWN_MIN_MENTIONS, _KNOWN_SHARE, _KNOWN_MAX_PEOPLE = 30, 0.8, 40
 FAMILY_ZIPF = 3.8  # an `ال` word rarer than this after `X بن Y` is a family name (`الربيعة` 2.9; `الرئيس` 5.7)
 _OPEN_QUOTES = {'"', "“", "«", "'", "”", "„"}
 _COMMAS = {"،", ","}
@@ -992,6 +996,7 @@ class EntityResolver:
         self.by_alias: dict[str, int] = {}
         self.by_last: dict[tuple[str, str], int | set[int]] = {}  # PER full names by `_end_keys` (`_post`)
         self.by_single: dict[tuple[str, str], set[int]] = defaultdict(set)  # one-word PER entities
+        self.by_surname: dict[str, int | set[int]] = {}  # PER full names by their surname's skeleton (`_post`)
         self.by_key: dict[tuple[str, str], int | set[int]] = {}  # other types by skeleton of all words (`_post`)
         self.stories: dict[int | None, Counter] = defaultdict(Counter)  # story -> entity -> mentions
         self._single_keys: dict[int, set] = defaultdict(set)  # entity -> its keys in by_single
@@ -1022,6 +1027,9 @@ class EntityResolver:
         for words in full:
             for key in _end_keys(words):
                 _post(self.by_last, key, entity.id)
+            last = _surname(words)
+            if last:
+                _post(self.by_surname, skeleton(last), entity.id)
         if not full:
             for text in entity.counts():
                 words = name_words(text, "PER")
@@ -1104,6 +1112,9 @@ class EntityResolver:
                     return fits[0]
                 if fits:
                     break
+        found = self._best_known(word)
+        if found is not None:
+            return found
         cands = set(self.by_single.get(("PER", skeleton(word)), ())) | \
             {r for r, e in self._new.items() if e.type == "PER" and e.key == word}
         # away from its story a lone word is matched by spelling only, not by skeleton
@@ -1112,6 +1123,21 @@ class EntityResolver:
         if fits:
             return max(fits, key=lambda c: (self.stories[story].get(c, 0), self._total(c), -c))
         return self._make("PER", word, m.text)
+
+    def _best_known(self, word: str) -> int | None:
+        """The person a bare surname names anywhere, when one person of that surname has most of the
+        mentions of all who have it (`أوباما`, `الأسد` outside the stories that name them in full: 126 and
+        209 mentions were one-word entities of their own); `صالح`, `القحطاني` are too many people's."""
+        cands = _posted(self.by_surname, skeleton(word))
+        if not cands or len(cands) > _KNOWN_MAX_PEOPLE:
+            return None
+        totals = {c: self._total(c) for c in cands
+                  if any(_same_bare(word, last) for f in self._fulls(c) if (last := _surname(f)))}
+        if not totals:
+            return None
+        best = max(totals, key=lambda c: (totals[c], -c))
+        mass = sum(totals.values())
+        return best if totals[best] >= _KNOWN_MIN_MENTIONS and totals[best] >= _KNOWN_SHARE * mass else None
 
     def _moves(self, refs, mentions, story) -> list[tuple[int, int]]:
         """One-word entities of this story that a full name of this article now explains."""
