@@ -35,8 +35,7 @@ from .features import skeleton
 from .normalize import WORDS, matching_form, matching_word, word_cache
 
 __all__ = ["Quote", "QuotesError", "find_quotes", "group_quotes", "merge_repeats", "speaker_key", "quote_spans",
-           "same_speaker",
-           "score_quotes", "load_gold"]
+           "same_speaker", "score_quotes", "load_gold"]
 
 _MARK = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
 _TOKEN = re.compile(rf"(?:[^\W_]|[{_MARK}])+|\S")
