@@ -64,6 +64,7 @@ from sys import intern
 
 from . import DATA_DIR
 from .normalize import WORDS, matching_form, matching_word, word_cache
+from .numbers import currency_words
 
 __all__ = ["EntityMention", "EntityError", "EntityResolver", "PendingEntities", "alias_key", "annotate_mentions",
            "find_entities",
@@ -455,13 +456,6 @@ def _after_lineage(word: str) -> bool:
     return rest in _TITLE_HEADS or (rest.startswith("ل") and rest[1:] in _TITLE_HEADS)
 
 
-@lru_cache(maxsize=1)
-def _currencies() -> frozenset[str]:
-    """Currency words without the article (the numbers stage's list in `numbers.json`), folded."""
-    data = json.loads((DATA_DIR / "numbers.json").read_text(encoding="utf-8"))
-    return frozenset(matching_form(w) for w in data["currencies"] if _LETTER.search(w))
-
-
 class _Doc:
     """Tokens of one article with their folded forms, for the repair and attribute rules."""
 
@@ -576,7 +570,7 @@ class _Annotator:
         if tuple(words) in lex.formulae or (words[0][:1] in ("ب", "ل", "و") and (words[0][1:], *words[1:])
                                             in lex.formulae):
             return None  # `بتوفيق الله` was a person of 387 mentions; `الله` a MISC of 13,530
-        if last - first == 1 and doc.folded[first] in _currencies():
+        if last - first == 1 and doc.folded[first] in currency_words():
             return None  # `120 مليار ريال`: ~15k mentions of currencies on the 18 days (`الريال` is Real Madrid too)
         return [first, last, kind]
 
@@ -608,11 +602,7 @@ class _Annotator:
                 return None
         if not self._lineage_word(given):
             return None
-        end = given + 1
-        while end + 1 < last and folded[end] in _NAME_LINKS and self._lineage_word(end + 1):
-            end += 2
-        if end + 1 < last and folded[end] == "ال" and self._lineage_word(end + 1):  # `آل سعود`
-            end += 2
+        end = self._lineage_end(given + 1, last)
         if end < last and not _after_lineage(folded[end]):
             return None
         return given, end
@@ -662,13 +652,7 @@ class _Annotator:
                 span[1] = after[1]
                 dropped.add(id(after))
             elif after is None and last < n and folded[last].isalpha() and self._father(last, folded[last - 1]):
-                end = last + 1
-                while end + 1 < n and folded[end] in _NAME_LINKS and self._lineage_word(end + 1) \
-                        and end + 1 not in starts:
-                    end += 2
-                if end + 1 < n and folded[end] == "ال" and self._lineage_word(end + 1) and end + 1 not in starts:
-                    end += 2  # `آل سعود`
-                span[1] = end
+                span[1] = self._lineage_end(last + 1, n, starts)
             else:
                 span[1] = last - 1
         return [s for s in spans if id(s) not in dropped
@@ -705,14 +689,20 @@ class _Annotator:
     def _institution_before(self, first: int) -> bool:
         """A name that is part of an institution's (`مركز الأمير سلطان بن عبدالعزيز الحضاري`): what follows it
         is the institution's adjective, not a family name."""
-        i = first
-        while i > 0:
-            begin = _match_phrase(self.doc.folded, i, self.lex.titles, self.lex.longest)
-            if begin < 0:
-                break
-            i = begin
+        starts = self._title_starts(first)
+        i = starts[-1] if starts else first
         head = self.doc.folded[i - 1] if i > 0 else ""  # in construct, without `ال`: `على المركز الدكتور ...` is not one
         return head in _INSTITUTIONS or (head[:1] in ("و", "ب", "ل", "ف") and head[1:] in _INSTITUTIONS)
+
+    def _lineage_end(self, end: int, limit: int, taken=()) -> int:
+        """Where a lineage name goes on to from `end` (after a given or father's name): over `بن X` pairs,
+        then `آل X` (`... بن عبدالعزيز آل سعود`), not past `limit` nor into a word in `taken`."""
+        folded = self.doc.folded
+        while end + 1 < limit and folded[end] in _NAME_LINKS and self._lineage_word(end + 1) and end + 1 not in taken:
+            end += 2
+        if end + 1 < limit and folded[end] == "ال" and self._lineage_word(end + 1) and end + 1 not in taken:
+            end += 2
+        return end
 
     def _lineage_word(self, i: int) -> bool:
         word = self.doc.folded[i]
@@ -848,21 +838,28 @@ class _Annotator:
         return {_bare(n) for n in self._names}
 
     def _attributes(self, first: int, last: int) -> tuple[tuple[str, ...], str | None]:
-        doc, lex = self.doc, self.lex
+        doc = self.doc
         i = first
         if i > 0 and doc.folded[i - 1] in _OPEN_QUOTES:
             i -= 1
         titles = []
-        while i > 0:
-            begin = _match_phrase(doc.folded, i, lex.titles, lex.longest)
-            if begin < 0:
-                break
+        for begin in self._title_starts(i):
             titles.insert(0, doc.text[doc.tokens[begin][1]:doc.tokens[i - 1][2]])
             i = begin
         if i > 0 and (doc.folded[i - 1] in _COMMAS or doc.folded[i - 1] in _OPEN_QUOTES):
             i -= 1
         role = self._role_before(i) or self._role_after(last)
         return tuple(titles), role
+
+    def _title_starts(self, end: int) -> list[int]:
+        """Where each title right before token `end` begins, nearest first (`صاحب السمو الملكي` `الأمير`)."""
+        starts = []
+        while end > 0:
+            end = _match_phrase(self.doc.folded, end, self.lex.titles, self.lex.longest)
+            if end < 0:
+                break
+            starts.append(end)
+        return starts
 
     def _role_before(self, end: int) -> str | None:
         doc, lex = self.doc, self.lex

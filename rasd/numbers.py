@@ -26,7 +26,7 @@ from . import DATA_DIR
 from .normalize import WORDS, matching_form, matching_word, word_cache
 
 __all__ = ["Quantity", "NumbersError", "find_numbers", "compare_numbers", "parse_number_words", "count_key",
-           "score_numbers"]
+           "currency_words", "score_numbers"]
 
 _MARK = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640"
 _TOKEN = re.compile(rf"(?P<num>\d+(?:[.,\u066b\u066c]\d+)*)|(?P<word>(?:[^\W\d_]|[{_MARK}])+)|(?P<punct>\S)")
@@ -67,6 +67,12 @@ class _Tok(NamedTuple):  # a tuple: an article has thousands, and a frozen datac
     form: str  # folded form
     bare: str  # folded form without a leading clitic
     gap: str = ""  # the text between the previous token and this one
+
+
+@lru_cache(maxsize=1)
+def currency_words() -> frozenset[str]:
+    """The currency words of `numbers.json` (`ريال`, `دولارا`...), folded: the entity rules drop them as names."""
+    return frozenset(w for w in _lexicon()["currencies"] if any(c.isalpha() for c in w))
 
 
 @lru_cache(maxsize=1)
