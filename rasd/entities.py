@@ -443,7 +443,10 @@ _NAME_LINKS = frozenset({"بن", "ابن", "بنت"})  # `son of`, `daughter of`
 _AFTER_NAME = frozenset({"حفظه", "حفظها", "رحمه", "رحمها", "يرحمه", "رضي"})  # blessings after a name
 # heads of institutions named after a person (folded): `جامعة الأمير سطام بن عبدالعزيز`
 _INSTITUTIONS = frozenset("""مركز جامعه مؤسسه مدينه مستشفي جائزه كرسي كليه مدرسه مدارس معهد قاعه ملعب استاد
-    مجمع برنامج مشروع مكتبه صندوق جمعيه دار مسجد جامع طريق شارع حي ميناء مطار قصر""".split())
+    مجمع برنامج مشروع مكتبه صندوق جمعيه دار داره مسجد جامع طريق شارع حي ميناء مطار قصر جسر قاعده منتزه متنزه""".split())
+# ...of those, the ones that name a place (a road, a district, a port, an airport, a mosque, a palace): LOC, the rest ORG
+_PLACE_HEADS = frozenset("طريق شارع حي ميناء مطار مسجد جامع قصر جسر قاعده منتزه متنزه".split())
+_ROYAL = frozenset({"الملك", "الامير", "الاميره", "الامام", "الشريفين"})  # titles right before a royal's name
 _TITLE_HEADS = frozenset({"سمو", "صاحب", "الامير", "الاميره", "الملك", "الشيخ", "معالي", "فخامه", "سعاده", "ولي"})
 
 
@@ -533,6 +536,7 @@ class _Annotator:
         spans = self._close_lineage(spans)
         self._add_family(spans)
         spans = self._add_titled(spans)
+        self._name_institutions(spans)
         spans = self._add_aliases(spans)
         spans = self._add_surnames(spans)
         spans.sort()
@@ -685,6 +689,49 @@ class _Annotator:
                     and word not in lex.stops and not {(word,), (word.removesuffix("ه"),)} & (lex.titles | lex.roles) \
                     and zipf(self.doc.tokens[last][0]) < FAMILY_ZIPF:
                 span[1] = last + 1
+
+    def _name_institutions(self, spans: list) -> None:
+        """A person's name in construct after an institution's head is the institution's name, not a mention
+        of the person: `مستشفى الملك خالد`, `جامعة الملك سعود`, `مطار الملك خالد الدولي`, `جائزة الأمير محمد
+        بن نايف`. The tagger typed the name alone PER: every hospital, road and university named after a
+        king was that king (`عبدالعزيز` 510 mentions on the 18 days), and `خالد الدولي`, `عبدالله الطبية`
+        were people. The span takes the head (less a one-letter clitic: `بمستشفى`) and the titles."""
+        folded = self.doc.folded
+        taken = {i for s in spans for i in range(s[0], s[1])}
+        for span in spans:
+            if span[2] != "PER":
+                continue
+            starts = self._title_starts(span[0])
+            i = (starts[-1] if starts else span[0]) - 1
+            if i < 0 or i in taken:
+                continue
+            head = folded[i]
+            if head not in _INSTITUTIONS:
+                if head[:1] not in ("و", "ب", "ل", "ف") or head[1:] not in _INSTITUTIONS:
+                    continue
+                head = head[1:]
+                self._clitic_at.add(i)
+            place = head in _PLACE_HEADS or (head == "مدينه" and not starts)  # `مدينة فيرجسون`, not `مدينة الملك فهد الطبية`
+            if starts and folded[span[0] - 1] in _ROYAL:  # the tagger runs royal names on: `جسر الملك فهد زحاما
+                span[1] = self._institution_end(span[0], span[1])  # شديدا`, `مستشفى الملك فهد بالهفوف`
+            span[0], span[2] = i, "LOC" if place else "ORG"
+
+    def _institution_end(self, given: int, last: int) -> int:
+        """Where an institution's name that holds a royal's name ends: after the given name, its lineage (`بن X`,
+        `آل X`, `بن أبي طالب`) and the institution's own words (`الدولي`, `الطبية`, `للعلوم والتقنية`). A royal
+        has no family name outside the lineage; an engineer has (`شارع المهندس عمر قاضي`), and is left alone."""
+        folded = self.doc.folded
+        end, purpose = self._lineage_end(given + 1, last), False
+        if end < last and folded[end - 1] in ("ابي", "ابو"):
+            end += 1
+        while end < last:
+            word = folded[end]
+            if len(word) < 4 or not word.isalpha() \
+                    or not (word.startswith(("ال", "لل")) or (purpose and word.startswith("وال"))):
+                break
+            purpose = purpose or word.startswith("لل")
+            end += 1
+        return end
 
     def _institution_before(self, first: int) -> bool:
         """A name that is part of an institution's (`مركز الأمير سلطان بن عبدالعزيز الحضاري`): what follows it

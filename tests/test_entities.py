@@ -514,3 +514,25 @@ def test_entities_a_bare_surname_away_from_the_full_name_is_the_one_famous_perso
     obama = _holding(people, "باراك أوباما")
     assert len(obama) == 1 and "أوباما" in obama[0]["variants"]
     assert not [e for e in people if e["variants"] == ["أوباما"]]
+
+
+@pytest.mark.parametrize("text, place", [
+    # aleqtisadiya 975004, 3alyoum (Bandar Asiri's appointment), okaz 20150723785159: the tagger typed the king's or
+    # the prince's name alone PER, so every airport, university or library named after one was that person
+    ("قبل الإقلاع بلحظات، وفي صالة مطار الملك خالد الدولي في الرياض، وقعت إدارة التعاون انتقال المهاجم محمد مجرشي",
+     ("مطار الملك خالد الدولي", "LOC")),
+    ("ويحمل شهادة الماجستير من جامعة ليستر وشهادة البكالوريوس في اللغات من جامعة الإمام محمد بن سعود الإسلامية وعمل"
+     " في عدد من الشركات الإعلامية", ("جامعة الإمام محمد بن سعود", "ORG")),
+    ("للسياحة والتراث الوطني، وزارة التعليم، مكتبة الملك عبدالعزيز، وزارة الثقافة والإعلام، دارة الملك عبدالعزيز،"
+     " مدينة الملك عبدالعزيز للعلوم والتقنية، مركز الملك عبدالعزيز للحوار الوطني", ("مكتبة الملك عبدالعزيز", "ORG")),
+])
+def test_entities_an_institution_named_after_a_person_is_no_mention_of_the_person(text, place):
+    found = [(m.text, m.type) for m in annotate_mentions(text)]
+    assert place in found
+    assert not any(kind == "PER" and ("خالد" in name or "سعود" in name or "عبدالعزيز" in name) for name, kind in found)
+
+
+def test_entities_the_person_an_institution_is_named_after_is_still_a_person():
+    # alriyadh 1067601: the founder, with no institution's head before him
+    text = "المملكة العربية السعودية ومنذ عهد مؤسسها الملك عبدالعزيز رحمه الله، تقوم على مبدأ الحياد وعدم التدخل"
+    assert ("عبدالعزيز", "PER") in [(m.text, m.type) for m in annotate_mentions(text)]
