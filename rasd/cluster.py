@@ -332,6 +332,13 @@ PLACE_GATE = True  # see `place_clash`; off only to measure what it does
 
 
 @lru_cache(maxsize=1)
+def learned_places() -> frozenset[str]:
+    """Stems of the places `scripts/train_places.py` learnt from SaudiNewsNet (Saudi regions and towns, mostly)."""
+    learned = DATA_DIR / "places.json"
+    return frozenset(json.loads(learned.read_text(encoding="utf-8"))["stems"]) if learned.is_file() else frozenset()
+
+
+@lru_cache(maxsize=1)
 def place_stems() -> frozenset[str]:
     """Stems of country and place names: the NER gazetteer's, with adjective forms (مصر, المصرية),
     and those learned from SaudiNewsNet (`places.json`).
@@ -343,8 +350,7 @@ def place_stems() -> frozenset[str]:
     from .ner import LEXICON_PATH, read_json_gz
 
     counts = idf_table()
-    learned = DATA_DIR / "places.json"  # scripts/train_places.py: Saudi regions and towns, mostly
-    out = set(json.loads(learned.read_text(encoding="utf-8"))["stems"]) if learned.is_file() else set()
+    out = set(learned_places())
     for word, tags in read_json_gz(LEXICON_PATH)["gazetteer"].items():
         if not ("CTRY" in tags or "LOC+" in tags) or word.startswith(("وال", "بال", "فال", "كال", "لل")):
             continue
