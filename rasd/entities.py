@@ -458,9 +458,14 @@ def _saudi_place(word: str) -> bool:
     from .cluster import learned_places
 
     stems = _stems_of(_light(word))
-    bare = word[1:] if word[:1] in ("و", "ف", "ب", "ك") and word[1:3] in ("ال", "لل") else word  # `واليورو`
+    return bool(stems) and all(s in learned_places() for s in stems) and not _currency(word)
+
+
+def _currency(word: str) -> bool:
+    """A currency's name with or without its article and a clitic (`اليورو`, `واليورو`, `لليورو`; folded)."""
+    bare = word[1:] if word[:1] in ("و", "ف", "ب", "ك") and word[1:3] in ("ال", "لل") else word
     bare = bare[2:] if bare.startswith(("ال", "لل")) else bare
-    return bool(stems) and all(s in learned_places() for s in stems) and not {bare, "ال" + bare} & currency_words()
+    return bool({bare, "ال" + bare} & currency_words())
 
 
 def _after_lineage(word: str) -> bool:
@@ -1163,8 +1168,10 @@ class EntityResolver:
         if m.type != "PER":
             skel = _skel_key(words)
             # MISC is the tagger's catch-all: `تبوك`, `جازان`, `أبها` were MISC entities of 766, 226 and 222
-            # mentions apart from the cities; a name already a place or an organisation is that entity
-            kinds = ("MISC", "LOC", "ORG") if m.type == "MISC" else (m.type,)
+            # mentions apart from the cities; a name already a place or an organisation is that entity. Not a
+            # currency: the euro is no place for being `منطقة اليورو` (the eurozone) too
+            kinds = ("MISC", "LOC", "ORG") if m.type == "MISC" and not (len(words) == 1 and _currency(words[0])) \
+                else (m.type,)
             cands = {c for kind in kinds for c in _posted(self.by_key, (kind, skel))} | {
                 r for r, e in self._new.items() if e.type in kinds and e.key == skel}
             fits = [c for c in cands if any(_same_words(words, name_words(t, m.type)) for t in self._spellings(c))]

@@ -575,3 +575,19 @@ def test_entities_a_misc_mention_of_a_known_place_is_that_place(tmp_path):
                                 (holding[0]["id"],)).fetchone()[0] if holding else 0
     store.close()
     assert [e["type"] for e in holding] == ["LOC"] and mentions == 2
+
+
+def test_entities_a_currency_is_no_place_for_having_a_zone(tmp_path):
+    # aleqtisadiya 975565 has the euro LOC (the eurozone), 976126 MISC (the currency): on the 18 days the 824
+    # mentions of the currency went into the place when MISC mentions joined places of their name
+    zone = _snn_article("2015-07-23", "http://www.aleqt.com/2015/07/23/article_975565.html")
+    money = _snn_article("2015-07-26", "http://www.aleqt.com/2015/07/26/article_976126.html")
+    assert ("اليورو", "LOC") in [(m.text, m.type) for m in annotate_mentions(zone.text)]
+    assert ("اليورو", "MISC") in [(m.text, m.type) for m in annotate_mentions(money.text)]
+    store = Store(tmp_path / "euro.db")
+    pipeline = Pipeline(store)
+    for article in (zone, money):
+        assert pipeline.add(article) == "stored"
+    kinds = sorted(e["type"] for e in store.entities() if "اليورو" in e["variants"])
+    store.close()
+    assert kinds == ["LOC", "MISC"]
