@@ -84,6 +84,10 @@ FAMILY_ZIPF = 3.8  # an `ال` word rarer than this after `X بن Y` is a family
 _OPEN_QUOTES = {'"', "“", "«", "'", "”", "„"}
 _COMMAS = {"،", ","}
 _LETTER = re.compile(r"[^\W\d_]")
+_DOTTED = re.compile(r"[^\W\d_]{2}\.[^\W\d_]{2}")  # `بي.بي`: an acronym written with dots
+# Latin letters' names in Arabic script (folded): the parts of a dotted acronym, all but its last (`سي.بي.اس.نيوز`)
+_LETTER_NAMES = frozenset(matching_word(w) for w in """اي ايه آي أي إي إيه بي سي دي إف اف جي جيه إتش اتش إتش
+    كي كيه إل ال إم ام إن ان أو او كيو آر ار إس اس تي يو في دبليو إكس اكس واي زد زي""".split())
 _SKELETON_DROP = re.compile("[اويءئؤ]|ه$")
 
 
@@ -549,6 +553,7 @@ class _Annotator:
             rng = doc.index(m.start, m.end)
             if rng:
                 spans.append([rng[0], rng[1], m.type])
+        spans = self._join_dotted(spans)
         self._names = {doc.folded[i] for f, l, t in spans for i in range(f, l)}
         spans = [s for s in (self._repair(s) for s in spans) if s]
         spans = self._join_ali(spans)
@@ -562,6 +567,32 @@ class _Annotator:
         return [self._mention(s) for s in spans]
 
     # repairs
+    def _join_dotted(self, spans: list) -> list:
+        """An acronym written letter by letter with dots (`بي.بي.سي`, `بي.إم.دبليو`, `إتش.إس.بي.سي`) is one name:
+        the tokens cut it at each dot and the tagger gave each letter a mention (`بي` was an ORG of 261). Only
+        letters' names before a dot: `د.الحديثي` is a title and a name, `ريال.وبلغ` a missing space."""
+        if not _DOTTED.search(self.doc.text):  # almost every article
+            return spans
+        tokens, folded = self.doc.tokens, self.doc.folded
+        n, runs, i = len(tokens), {}, 0
+        while i < n:
+            j = i
+            while j + 2 < n and tokens[j + 1][0] == "." and tokens[j][2] == tokens[j + 1][1] == tokens[j + 2][1] - 1 \
+                    and folded[j] in _LETTER_NAMES and 2 <= len(tokens[j + 2][0]) <= 5 and tokens[j + 2][0].isalpha():
+                j += 2
+            for k in range(i, j + 1):
+                runs[k] = (i, j + 1)
+            i = j + 1
+        grown = sorted([min(runs.get(first, (first,))[0], first), max(runs.get(last - 1, (0, last))[1], last), kind]
+                       for first, last, kind in spans)
+        joined = [grown[0]] if grown else []
+        for span in grown[1:]:  # spans the acronym now joins (or overlaps) are one
+            if span[0] < joined[-1][1]:
+                joined[-1][1] = max(joined[-1][1], span[1])
+            else:
+                joined.append(span)
+        return joined
+
     def _repair(self, span: list) -> list | None:
         first, last, kind = span
         doc, lex = self.doc, self.lex
@@ -872,7 +903,7 @@ class _Annotator:
             if s[2] != "PER" and s[1] - s[0] == 1 and _bare(_strip_clitic(doc.folded[s[0]])) in surnames:
                 s[2] = "PER"
         for i, word in enumerate(doc.folded):
-            if i in taken:
+            if i in taken or word in self.lex.stops:  # `طارق العلي` made every `على` of the article a person
                 continue
             if _bare(_strip_clitic(word)) in surnames or (len(word) > 4 and word[0] in "وبلف"
                                                          and _bare(word[1:]) in surnames):

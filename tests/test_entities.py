@@ -595,3 +595,23 @@ def test_entities_a_currency_is_no_place_for_having_a_zone(tmp_path):
     kinds = sorted(e["type"] for e in store.entities() if "اليورو" in e["variants"])
     store.close()
     assert kinds == ["LOC", "MISC"]
+
+
+def test_entities_a_surname_like_a_stop_word_leaves_the_stop_word_alone():
+    # alwatan article 27162: `طارق العلي` made every `على` of the column a person (~300 mentions on the 18 days)
+    article = _snn_article("2015-07-21", "http://www.alwatan.com.sa/Articles/Detail.aspx?ArticleID=27162")
+    people = [m.text for m in annotate_mentions(article.text) if m.type == "PER"]
+    assert "طارق العلي" in people and "على" not in people and "على" in article.text
+
+
+@pytest.mark.parametrize("text, name", [
+    # aljazirah 2015-08-05 sp34, aleqtisadiya 975974: each letter of a dotted acronym was a mention (`بي` an ORG of 261)
+    ("وارسنال الإنجليزي.ونقلت هيئة الإذاعة البريطانية (بي.بي.سي) عن بينتيز قوله «لن اتطرق إلى الحديث عن العروض",
+     "بي.بي.سي"),
+    ('يشار إلى أن هذا المؤشر كان يصدر في السابق برعاية مجموعة "إتش.إس.بي.سي" المصرفية البريطانية، قبل أن تنتقل',
+     "إتش.إس.بي.سي"),
+])
+def test_entities_a_dotted_acronym_is_one_name(text, name):
+    found = [m.text for m in annotate_mentions(text)]
+    assert name in found and not any(len(f) <= 3 and f in name for f in found)
+    assert "الإنجليزي.ونقلت" not in " ".join(found)  # a missing space after a full stop joins nothing
