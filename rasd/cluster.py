@@ -40,7 +40,7 @@ import numpy as np
 
 from . import DATA_DIR
 from .dedupe import CopyIndex, decode, pack, shingles, signature
-from .features import Features, article_features, cosine, idf_table, stem_idf, topic_rank, topic_vector
+from .features import Features, article_features, cosine, idf_table, learned_places, stem_idf, topic_rank, topic_vector
 
 __all__ = ["Decision", "JoinModel", "StoryEngine", "StoryState", "SIGNALS", "day_number"]
 
@@ -329,13 +329,6 @@ class StoryState:
 
 _RARE_IDF = 6.0
 PLACE_GATE = True  # see `place_clash`; off only to measure what it does
-
-
-@lru_cache(maxsize=1)
-def learned_places() -> frozenset[str]:
-    """Stems of the places `scripts/train_places.py` learnt from SaudiNewsNet (Saudi regions and towns, mostly)."""
-    learned = DATA_DIR / "places.json"
-    return frozenset(json.loads(learned.read_text(encoding="utf-8"))["stems"]) if learned.is_file() else frozenset()
 
 
 @lru_cache(maxsize=1)

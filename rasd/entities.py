@@ -458,10 +458,9 @@ _TITLE_HEADS = frozenset({"سمو", "صاحب", "الامير", "الاميره"
 def _saudi_place(word: str) -> bool:
     """A town or region the story engine learnt from SaudiNewsNet (`places.json`: تبوك, أبها, جازان, حائل, الباحة),
     not a currency (`اليورو` shares a stem with Europe)."""
-    from .features import _light, _stems_of
-    from .cluster import learned_places
+    from .features import learned_places, stem_tokens
 
-    stems = _stems_of(_light(word))
+    stems = stem_tokens(word)
     return bool(stems) and all(s in learned_places() for s in stems) and not _currency(word)
 
 
@@ -763,9 +762,10 @@ class _Annotator:
                     continue
                 head = head[1:]
                 self._clitic_at.add(i)
-            place = head in _PLACE_HEADS or (head == "مدينه" and not starts)  # `مدينة فيرجسون`, not `مدينة الملك فهد الطبية`
-            if starts and folded[span[0] - 1] in _ROYAL:  # the tagger runs royal names on: `جسر الملك فهد زحاما
-                span[1] = self._institution_end(span[0], span[1])  # شديدا`, `مستشفى الملك فهد بالهفوف`
+            # `مدينة فيرجسون` is a town, `مدينة الملك فهد الطبية` a hospital
+            place = head in _PLACE_HEADS or (head == "مدينه" and not starts)
+            if starts and folded[span[0] - 1] in _ROYAL:  # the tagger runs royal names on (`جسر الملك فهد زحاما شديدا`)
+                span[1] = self._institution_end(span[0], span[1])
             span[0], span[2] = i, "LOC" if place else "ORG"
 
     def _institution_end(self, given: int, last: int) -> int:

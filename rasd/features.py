@@ -24,6 +24,7 @@ from . import DATA_DIR
 from .normalize import WORDS, LETTER_MAP, STEM_LETTER_MAP, fold_digits, fold_letters, fold_punctuation, fold_stem_letters, strip_marks, word_cache
 
 __all__ = ["Features", "IdfTable", "article_features", "stem_tokens", "name_tokens", "cosine", "idf_table", "skeleton",
+           "learned_places",
            "stem_idf", "topic_vector", "TIME_WORDS"]
 
 _STEM_MAP = str.maketrans(STEM_LETTER_MAP)  # for single words; whole texts go through fold_stem_letters
@@ -134,6 +135,14 @@ def _stems_of(light: str, limit: int | None = None) -> list[str]:
     if limit:
         words = words[:limit]
     return list(filter(None, map(_stem, words)))  # stopwords and short stems (None) dropped
+
+
+@lru_cache(maxsize=1)
+def learned_places() -> frozenset[str]:
+    """Stems of the places `scripts/train_places.py` learnt from SaudiNewsNet (Saudi regions and towns, mostly):
+    the story engine's place test and the entity rules' (a town the tagger typed MISC)."""
+    path = DATA_DIR / "places.json"
+    return frozenset(json.loads(path.read_text(encoding="utf-8"))["stems"]) if path.is_file() else frozenset()
 
 
 def stem_tokens(text: str, limit: int | None = None) -> list[str]:
