@@ -615,3 +615,16 @@ def test_entities_a_dotted_acronym_is_one_name(text, name):
     found = [m.text for m in annotate_mentions(text)]
     assert name in found and not any(len(f) <= 3 and f in name for f in found)
     assert "الإنجليزي.ونقلت" not in " ".join(found)  # a missing space after a full stop joins nothing
+
+
+@pytest.mark.parametrize("text, name, kind", [
+    # alweeam 347603: the tagger gave the central bank as `العربي` (ORG) alone
+    ("أعلن البنك العربي الوطني عن حصوله على موافقة مؤسسة النقد العربي السعودي على طرح صكوك ثانوية بقيمة لا تتجاوز"
+     " ملياري ريال", "مؤسسة النقد العربي السعودي", "ORG"),
+    # alriyadh 1066879: `السويس الجديدة` was an ORG of 453 mentions on the 18 days
+    ("وأن العالم سيشهد على نجاح مصر في حفل افتتاح قناة السويس الجديدة التي تمت في وقت قياسى، كهدية للعالم أجمع",
+     "قناة السويس الجديدة", "LOC"),
+])
+def test_entities_the_central_bank_and_the_canal_are_whole_names(text, name, kind):
+    found = [(m.text, m.type) for m in annotate_mentions(text)]
+    assert (name, kind) in found and ("العربي", "ORG") not in found
