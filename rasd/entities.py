@@ -88,6 +88,7 @@ _DOTTED = re.compile(r"[^\W\d_]{2}\.[^\W\d_]{2}")  # `بي.بي`: an acronym wri
 # Latin letters' names in Arabic script (folded): the parts of a dotted acronym, all but its last (`سي.بي.اس.نيوز`)
 _LETTER_NAMES = frozenset(matching_word(w) for w in """اي ايه آي أي إي إيه بي سي دي إف اف جي جيه إتش اتش إتش
     كي كيه إل ال إم ام إن ان أو او كيو آر ار إس اس تي يو في دبليو إكس اكس واي زد زي""".split())
+_INTERNATIONAL = frozenset({"الدولي", "الدوليه"})  # folded
 _SKELETON_DROP = re.compile("[اويءئؤ]|ه$")
 
 
@@ -266,10 +267,13 @@ def skeleton(word: str) -> str:
 
 
 def name_words(name: str, kind: str = "PER", spellings: dict[str, str] | None = None) -> tuple[str, ...]:
-    """The folded words of a name that identify it (see the module docstring)."""
-    if spellings is None:  # the resolver asks for the same few thousand names over and over
-        return _name_words(name)
-    return _name_words_with(name, spellings)
+    """The folded words of a name that identify it (see the module docstring). An organisation's or a place's
+    trailing `الدولي`/`الدولية` is not one of them when two words are left: `مطار الملك خالد الدولي` is `مطار
+    الملك خالد`, `منظمة العفو الدولية` is `منظمة العفو`; `البنك الدولي` is not `البنك`."""
+    words = _name_words(name) if spellings is None else _name_words_with(name, spellings)
+    if kind != "PER" and len(words) >= 3 and words[-1] in _INTERNATIONAL:
+        return words[:-1]
+    return words
 
 
 @word_cache(WORDS)

@@ -628,3 +628,12 @@ def test_entities_a_dotted_acronym_is_one_name(text, name):
 def test_entities_the_central_bank_and_the_canal_are_whole_names(text, name, kind):
     found = [(m.text, m.type) for m in annotate_mentions(text)]
     assert (name, kind) in found and ("العربي", "ORG") not in found
+
+
+def test_entities_international_is_no_part_of_an_institutions_name():
+    # `مطار الملك خالد` (44 mentions on the 18 days) and `مطار الملك خالد الدولي` (59) were two places
+    assert same_entity("مطار الملك خالد الدولي", "مطار الملك خالد", "LOC")
+    assert same_entity("منظمة العفو الدولية", "منظمة العفو", "ORG")
+    assert not same_entity("البنك الدولي", "البنك", "ORG")  # two words are left at least
+    assert not same_entity("صندوق النقد العربي", "صندوق النقد الدولي", "ORG")
+    assert not same_entity("خالد الدولي", "خالد", "PER")
