@@ -7,7 +7,9 @@ initial (`جون دبليو` + `برنين`), a name ended at `بن` (`عبدا�
 (`عبدالله بن عبدالعزيز` + `الربيعة`). It then adds what the CRF missed inside the same article: names
 from the curated alias list (`rasd/data/entity_aliases.json`), bare surnames of people the
 article names in full (`برنين` after `جون دبليو برنين`), and two or three name-like words right
-after a rank or honorific (`الفريق أول كينيث ماكنزي`). Ranks and honorifics right before a name
+after a rank or honorific (`الفريق أول كينيث ماكنزي`). A name in construct after an institution's head
+is the institution (`مستشفى الملك خالد` ORG, `مطار الملك خالد` LOC), a dotted acronym one name (`بي.بي.سي`),
+a Saudi town the CRF typed MISC a place (`تبوك`). Ranks and honorifics right before a name
 become its `titles`; a function phrase before it (`مستشار الأمن القومي العراقي`) or after it behind a
 comma becomes its `role` (word lists in `rasd/data/titles.json`). Offsets are into the display text.
 
@@ -43,7 +45,8 @@ The merge rule (whether a mention is an existing entity), used both by the resol
   in the story).
   When a full name arrives in a story that already has a one-word entity for its surname, that
   story's one-word mentions move to the full name, so the result does not depend on which came first.
-* Other types: all words match, in order.
+* Other types: all words match, in order, a trailing `الدولي`/`الدولية` left out when two words remain. A MISC
+  mention (the CRF's catch-all) is the place or organisation of its name when there is one (not a currency).
 
 Display name: the most frequent spelling among the full names (two words or more), ties broken by wordfreq's Arabic
 frequencies (`برينان` before `برنين`).
