@@ -67,6 +67,7 @@ from sys import intern
 
 from . import DATA_DIR
 from .normalize import WORDS, matching_form, matching_word, word_cache
+from .features import learned_places, stem_tokens
 from .numbers import currency_words
 
 __all__ = ["EntityMention", "EntityError", "EntityResolver", "PendingEntities", "alias_key", "annotate_mentions",
@@ -465,8 +466,6 @@ _TITLE_HEADS = frozenset({"سمو", "صاحب", "الامير", "الاميره"
 def _saudi_place(word: str) -> bool:
     """A town or region the story engine learnt from SaudiNewsNet (`places.json`: تبوك, أبها, جازان, حائل, الباحة),
     not a currency (`اليورو` shares a stem with Europe)."""
-    from .features import learned_places, stem_tokens
-
     stems = stem_tokens(word)
     return bool(stems) and all(s in learned_places() for s in stems) and not _currency(word)
 
@@ -589,8 +588,7 @@ class _Annotator:
             for k in range(i, j + 1):
                 runs[k] = (i, j + 1)
             i = j + 1
-        grown = sorted([min(runs.get(first, (first,))[0], first), max(runs.get(last - 1, (0, last))[1], last), kind]
-                       for first, last, kind in spans)
+        grown = sorted([runs[first][0], runs[last - 1][1], kind] for first, last, kind in spans)  # runs cover every token
         joined = [grown[0]] if grown else []
         for span in grown[1:]:  # spans the acronym now joins (or overlaps) are one
             if span[0] < joined[-1][1]:
@@ -763,11 +761,10 @@ class _Annotator:
             i = (starts[-1] if starts else span[0]) - 1
             if i < 0 or i in taken:
                 continue
-            head = folded[i]
-            if head not in _INSTITUTIONS:
-                if head[:1] not in ("و", "ب", "ل", "ف") or head[1:] not in _INSTITUTIONS:
-                    continue
-                head = head[1:]
+            head = self._institution_head(i)
+            if head is None:
+                continue
+            if head != folded[i]:
                 self._clitic_at.add(i)
             # `مدينة فيرجسون` is a town, `مدينة الملك فهد الطبية` a hospital
             place = head in _PLACE_HEADS or (head == "مدينه" and not starts)
@@ -796,9 +793,15 @@ class _Annotator:
         """A name that is part of an institution's (`مركز الأمير سلطان بن عبدالعزيز الحضاري`): what follows it
         is the institution's adjective, not a family name."""
         starts = self._title_starts(first)
-        i = starts[-1] if starts else first
-        head = self.doc.folded[i - 1] if i > 0 else ""  # in construct, without `ال`: `على المركز الدكتور ...` is not one
-        return head in _INSTITUTIONS or (head[:1] in ("و", "ب", "ل", "ف") and head[1:] in _INSTITUTIONS)
+        return self._institution_head((starts[-1] if starts else first) - 1) is not None
+
+    def _institution_head(self, i: int) -> str | None:
+        """The institution's head word at token `i` less a one-letter clitic (`بمستشفى`), if it is one: in
+        construct, without `ال` (`على المركز الدكتور ...` is not one)."""
+        head = self.doc.folded[i] if i >= 0 else ""
+        if head in _INSTITUTIONS:
+            return head
+        return head[1:] if head[:1] in ("و", "ب", "ل", "ف") and head[1:] in _INSTITUTIONS else None
 
     def _lineage_end(self, end: int, limit: int, taken=()) -> int:
         """Where a lineage name goes on to from `end` (after a given or father's name): over `بن X` pairs,
