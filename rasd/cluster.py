@@ -8,7 +8,9 @@ topics more than words), shared rare proper tokens (names), shared numbers, and 
 decay. A logistic model learned from hand-labelled SaudiNewsNet days (`scripts/train_join.py`,
 shipped as `data/join_model.json`) turns the signals into the probability that the article belongs
 to the story; the article joins the most probable story when that probability passes the model's
-learned cut, else it opens a new story.
+learned cut, else it opens a new story -- unless it shares a *hot incident key* (`incidents`: "bombing"
++ "Asir", in a handful of articles within a day) with a candidate story: reactions to one happening
+are far apart by content, each headline naming its reactor, and join that way.
 
 Stories are linked into *threads* (the same long-running matter, months or years apart) when a new
 story shares several rare names and enough vocabulary with an older story of any age.
@@ -41,6 +43,7 @@ import numpy as np
 from . import DATA_DIR
 from .dedupe import CopyIndex, decode, pack, shingles, signature
 from .features import Features, article_features, cosine, idf_table, learned_places, stem_idf, topic_rank, topic_vector
+from .incidents import IncidentCounts, incident_keys
 
 __all__ = ["Decision", "JoinModel", "StoryEngine", "StoryState", "SIGNALS", "day_number"]
 
@@ -58,6 +61,7 @@ _INDEX_BODY_TERMS = 12
 FREEZE_AFTER_DAYS = 2.0  # a story is packed (`StoryState.freeze`) once the latest article is this far past its window
 _FROZEN_NAMES, _FROZEN_BODY = 6, 8  # where a packed story keeps its names' keys and its body's keys, weights next
 _MAX_DF_SHARE = 0.05  # terms in more than 5% of documents are too common to find candidates by
+INCIDENT_FLOOR = 0.02  # the least join probability through a shared hot incident key (`_incident_join`)
 
 
 def day_number(published: str | None) -> float | None:
@@ -230,6 +234,7 @@ class StoryState:
     window: tuple[float, float] | None = None  # when it may take new articles; None (always) while undated
     absorbed: int = 0  # members that are not copies
     seed_places: frozenset[str] = frozenset()  # places the founding member's title names: where it happened
+    incidents: dict[tuple[str, str], int] | None = None  # its members' incident keys (`incidents`), None if none
     _anchors: tuple[int, dict[str, float]] = (0, {})
     _burst: tuple[tuple, dict[str, float]] = ((), {})
     _pool: tuple[int, dict[str, float]] = (-1, {})
@@ -564,6 +569,7 @@ class StoryEngine:
         self.name_index: dict[str, list[int]] = {}
         self.copies = CopyIndex()
         self.burst = Burst()
+        self.incidents = IncidentCounts()
         self.copy_story: dict[int, tuple[int, str]] = {}  # article rowid -> (story id, article id)
         self.canonical: dict[int, int] = {}
         # each story's window by story id (-inf, inf while it has none), for filtering candidates in one pass
@@ -652,7 +658,7 @@ class StoryEngine:
                 return Decision(story_id, round(jaccard, 3),
                                 {"decision": "copy", "copy_of": original, "jaccard": round(jaccard, 3)},
                                 copy_of=canonical)
-        candidates = self.candidates(feats)
+        candidates = found = self.candidates(feats)
         # Single-link guard: a story is joined only through a member the article is individually close
         # to, so a big story's broad centroid cannot keep swallowing loosely related items (snowballing).
         # Full signals are computed for those stories alone; training (`oracle`) scores every candidate.
@@ -676,6 +682,8 @@ class StoryEngine:
         else:
             best = scored[0] if scored and scored[0][2] >= self.model.cut else None
         runner_up = round(scored[1][2], 3) if len(scored) > 1 else None
+        if best is None and oracle is None:
+            best = self._incident_join(feats, found, close)
         if best is None:
             top = scored[0] if scored else None
             reason = {"decision": "new", "candidates": len(close), "close": len(scored),
@@ -683,15 +691,36 @@ class StoryEngine:
             if elsewhere:
                 reason["other_place"] = elsewhere
             return Decision(None, 1.0 - (top[2] if top else 0.0), reason)
-        story, values, prob = best
+        story, values, prob = best[:3]
         pushes = self.model.contributions(values)
         top_signals = {k: round(values[k], 3) for k, push in sorted(pushes.items(), key=lambda kv: -kv[1])[:4]
                        if push > 0}
         reason = {"decision": "joined", "score": round(prob, 3), "signals": top_signals,
                   "candidates": len(close), "close": len(scored), "runner_up": runner_up}
+        if len(best) > 3:
+            reason["incident"] = " ".join(best[3])
         if elsewhere:
             reason["other_place"] = elsewhere
         return Decision(story.id, prob, reason)
+
+    def _incident_join(self, feats: Features, found: list[StoryState],
+                       close: dict[int, tuple[float, float]]) -> tuple | None:
+        """(story, signals, probability, key): the most probable candidate whose members share a hot incident key
+        with the article (`incidents`), when one is at least `INCIDENT_FLOOR` probable; the floor and place
+        tests are not applied: a reaction is far from every other reaction by content, and often from abroad."""
+        hot = self.incidents.hot(incident_keys(feats.lede, place_stems()), feats.time)
+        if not hot:
+            return None
+        best, mine = None, None
+        for story in found:
+            if not story.incidents or hot.isdisjoint(story.incidents):
+                continue
+            mine = mine or article_burst(feats, self.burst)
+            values = signals(feats, story, self.burst, mine, close[story.id])
+            prob = self.model.probability(values)
+            if prob >= INCIDENT_FLOOR and (best is None or prob > best[2]):
+                best = (story, values, prob, min(hot & story.incidents.keys()))
+        return best
 
     def thread_for(self, feats: Features) -> tuple[int, float, dict] | None:
         """(thread id, score, reason) of the older story this new story continues, if any.
@@ -745,6 +774,12 @@ class StoryEngine:
             story.absorb(feats)
             self._note_window(story)
             self._index_story(story, feats)
+            keys = incident_keys(feats.lede, place_stems())
+            if keys:
+                self.incidents.observe(rowid, keys, feats.time)
+                story.incidents = story.incidents or {}
+                for key in keys:
+                    story.incidents[key] = story.incidents.get(key, 0) + 1
             self.copy_story[rowid] = (story_id, article_id)
             if story.window is not None:
                 heapq.heappush(self._closing, (story.window[1], story_id))

@@ -1,0 +1,89 @@
+"""Incident keys: what lets a flood of reactions to one happening find each other.
+
+After the Abha mosque bombing (6 August 2015) SaudiNewsNet carries dozens of articles a day that
+report no news of their own: a university president, a Jordanian fatwa office, the Kuwaiti parliament
+condemn "the terrorist bombing that targeted the emergency forces' mosque in Asir"; victims' families
+bury their dead; officials visit the injured. Each headline's subject is the *reactor*, and a body
+cosine of 0.1-0.3 with any other reaction keeps them apart, one story each, while the gold (and an
+analyst) puts the happening and its aftermath in one story.
+
+What they share is how they refer to the happening: an incident word (`تفجير`, `هجوم`, `اعتداء`,
+`حريق`, ...) and where it happened, a place (`عسير`, `أبها`) or a site (`مسجد`), in the headline or the
+opening sentences. An *incident key* is such a pair of stems. One key in a handful of articles within
+a day or so (`HOT_COUNT`) marks a happening the press is reacting to; two accidents somewhere are
+rarely written up three times. The story engine (`cluster.StoryEngine.decide`) uses a hot key only
+where its model would open a new story: the article joins the most probable candidate story whose
+members share the key.
+
+Cross-validated on the five gold days (leave one day out, join model retrained each time), mean
+B-cubed F1 0.926 -> 0.937; the three days after the bombing gain 0.01-0.03 each, the others nothing.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+__all__ = ["IncidentCounts", "incident_keys", "incident_stems", "site_stems", "HOT_COUNT"]
+
+# Incidents whose aftermath outlasts the day: violence, explosions, fires. Not `حادث` (every traffic
+# accident, each its own story) nor `عملية` (an operation of any kind).
+INCIDENT_WORDS = """تفجير التفجير انفجار الانفجار هجوم الهجوم اعتداء الاعتداء جريمة الجريمة الإرهابي الإرهابية
+إرهابي حريق الحريق اغتيال قصف انتحاري الانتحاري مفجر""".split()
+# Where an incident happens when the text names no town: the kind of building hit.
+SITE_WORDS = "مسجد المسجد جامع كنيسة سفارة فندق سوق مطار".split()
+HOT_COUNT = 3  # articles with the key within a day of the article (not counting it) make it hot
+WINDOW_DAYS = 1
+
+
+def _stems(words: list[str]) -> frozenset[str]:
+    from .features import _light, _stems_of
+
+    return frozenset(stem for word in words for stem in _stems_of(_light(word)))
+
+
+@lru_cache(maxsize=1)
+def incident_stems() -> frozenset[str]:
+    return _stems(INCIDENT_WORDS)
+
+
+@lru_cache(maxsize=1)
+def site_stems() -> frozenset[str]:
+    return _stems(SITE_WORDS)
+
+
+def incident_keys(lede, places: frozenset[str]) -> frozenset[tuple[str, str]]:
+    """(incident stem, place or site stem) pairs of the stems in `lede` (headline + opening sentences)."""
+    kinds = incident_stems()
+    incidents = [t for t in lede if t in kinds]
+    if not incidents:
+        return frozenset()
+    sites = site_stems()
+    wheres = [t for t in lede if (t in places or t in sites) and t not in kinds]
+    return frozenset((i, w) for i in incidents for w in wheres)
+
+
+class IncidentCounts:
+    """How many articles carried each incident key, per day; undated articles count on every day."""
+
+    def __init__(self) -> None:
+        self.days: dict[int | None, dict[tuple[str, str], int]] = {}
+        self.seen: set = set()
+
+    def observe(self, key, keys: frozenset[tuple[str, str]], time: float | None) -> None:
+        """Count an article's keys once (`key`: its row id)."""
+        if not keys or key in self.seen:
+            return
+        self.seen.add(key)
+        counts = self.days.setdefault(None if time is None else int(time), {})
+        for k in keys:
+            counts[k] = counts.get(k, 0) + 1
+
+    def hot(self, keys: frozenset[tuple[str, str]], time: float | None) -> frozenset[tuple[str, str]]:
+        """The keys at least `HOT_COUNT` other articles carried within `WINDOW_DAYS` of `time`."""
+        if not keys:
+            return frozenset()
+        if time is None:
+            days = list(self.days)
+        else:
+            day = int(time)
+            days = [d for d in (*range(day - WINDOW_DAYS, day + WINDOW_DAYS + 1), None) if d in self.days]
+        return frozenset(k for k in keys if sum(self.days[d].get(k, 0) for d in days) >= HOT_COUNT)
