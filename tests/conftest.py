@@ -59,3 +59,18 @@ def fixture_copy(tmp_path):
             shutil.copy(FIXTURES / name, target / name)
         return target
     return make
+
+
+def place_records(engine, records) -> list[tuple[int, object, object]]:
+    """Feed SaudiNewsNet records to a story engine in order, as the pipeline does, opening a story
+    where it decides so; (story id, decision, features) of each."""
+    next_id, out = 1, []
+    for rowid, r in enumerate(records, start=1):
+        feats, sig = engine.features(r["title"], r["content"], r["date_extracted"])
+        decision = engine.decide(feats, sig)
+        story = decision.story
+        if story is None:
+            story, next_id = next_id, next_id + 1
+        engine.register(rowid, r["url"], story, story, feats, sig, decision.copy_of)
+        out.append((story, decision, feats))
+    return out

@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from .conftest import SHARED, rasd_json
+from .conftest import SHARED, place_records, rasd_json
 
 DAYS = SHARED / "data" / "saudinewsnet"
 
@@ -167,16 +167,9 @@ def test_cluster_one_market_report_per_story(gate, monkeypatch):
         records = json.loads(archive.read(archive.namelist()[0]))
     close = re.compile(r"(بورصة|البورصة|سوق|الأسهم|مؤشر).*(تغلق|يغلق|يقفل|يسجل|يرتفع|تستهل)")
     picked = sorted((r for r in records if close.search(r.get("title") or "")), key=lambda r: r["date_extracted"])
-    engine, next_id = cluster.StoryEngine(), 1
     saudi, named = [], []  # story ids of the Saudi close's reports; of foreign closes naming a known place
     kept_out = 0  # decisions whose reason says the gate kept them out of a close story
-    for rowid, r in enumerate(picked, start=1):
-        feats, sig = engine.features(r["title"], r["content"], r["date_extracted"])
-        decision = engine.decide(feats, sig)
-        story = decision.story
-        if story is None:
-            story, next_id = next_id, next_id + 1
-        engine.register(rowid, r["url"], story, story, feats, sig, decision.copy_of)
+    for r, (story, decision, feats) in zip(picked, place_records(cluster.StoryEngine(), picked)):
         kept_out += bool(decision.reason.get("other_place"))
         if "135 نقطة" in r["title"]:
             saudi.append(story)

@@ -12,7 +12,7 @@ from rasd.cluster import StoryEngine, place_stems
 from rasd.features import article_features
 from rasd.incidents import HOT_COUNT, IncidentCounts, incident_keys
 
-from .conftest import SHARED
+from .conftest import SHARED, place_records
 
 DAY = SHARED / "data" / "saudinewsnet" / "2015-08-09.zip"
 
@@ -63,17 +63,8 @@ def test_condemnations_of_one_bombing_join_through_its_incident_key(monkeypatch)
     assert len(chosen) >= 10
 
     def run() -> tuple[int, list[dict]]:
-        engine, next_id, placed, reasons = StoryEngine(), 1, [], []
-        for rowid, r in enumerate(chosen, start=1):
-            feats, sig = engine.features(r["title"], r["content"], r["date_extracted"])
-            decision = engine.decide(feats, sig)
-            story = decision.story
-            if story is None:
-                story, next_id = next_id, next_id + 1
-            engine.register(rowid, str(rowid), story, story, feats, sig, decision.copy_of)
-            placed.append(story)
-            reasons.append(decision.reason)
-        return len(set(placed)), reasons
+        placed = place_records(StoryEngine(), chosen)
+        return len({story for story, _, _ in placed}), [decision.reason for _, decision, _ in placed]
 
     with_keys, reasons = run()
     joined = [r for r in reasons if "incident" in r]
