@@ -698,7 +698,8 @@ class StoryEngine:
         reason = {"decision": "joined", "score": round(prob, 3), "signals": top_signals,
                   "candidates": len(close), "close": len(scored), "runner_up": runner_up}
         if len(best) > 3:
-            reason["incident"] = " ".join(best[3])
+            reason["incident"] = {"words": sorted({kind for kind, _ in best[3]}),
+                                  "where": sorted({where for _, where in best[3]})}
         if elsewhere:
             reason["other_place"] = elsewhere
         return Decision(story.id, prob, reason)
@@ -719,7 +720,7 @@ class StoryEngine:
             values = signals(feats, story, self.burst, mine, close[story.id])
             prob = self.model.probability(values)
             if prob >= INCIDENT_FLOOR and (best is None or prob > best[2]):
-                best = (story, values, prob, min(hot & story.incidents.keys()))
+                best = (story, values, prob, sorted(hot & story.incidents.keys()))
         return best
 
     def thread_for(self, feats: Features) -> tuple[int, float, dict] | None:

@@ -189,7 +189,9 @@ def render_story(report: dict, indent: str = "", analysis: bool = True) -> str:
         join = art["join"] or {}
         if join.get("decision") == "joined":
             signals = ", ".join(f"{k} {v}" for k, v in join.get("signals", {}).items())
-            lines.append(f"{indent}    joined with score {join.get('score')} ({signals})")
+            via = join.get("incident")
+            where = f"; through the incident at {', '.join(via['where'])} ({', '.join(via['words'])})" if via else ""
+            lines.append(f"{indent}    joined with score {join.get('score')} ({signals}{where})")
     return "\n".join(lines)
 
 
