@@ -23,9 +23,10 @@ joins.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
-__all__ = ["IncidentCounts", "incident_keys", "incident_stems", "site_stems", "HOT_COUNT"]
+__all__ = ["IncidentCounts", "incident_keys", "incident_stems", "site_stems", "as_written", "HOT_COUNT"]
 
 # Incidents whose aftermath outlasts the day: violence, explosions, fires. Not `حادث` (every traffic
 # accident, each its own story) nor `عملية` (an operation of any kind).
@@ -35,6 +36,8 @@ INCIDENT_WORDS = """تفجير التفجير انفجار الانفجار هج
 SITE_WORDS = "مسجد المسجد جامع كنيسة سفارة فندق سوق مطار".split()
 HOT_COUNT = 3  # articles with the key within a day of the article (not counting it) make it hot
 WINDOW_DAYS = 1
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_OPENING = 1200  # characters of the text `as_written` reads: the keys come from the headline and opening
 
 
 def _stems(words: list[str]) -> frozenset[str]:
@@ -62,6 +65,22 @@ def incident_keys(lede, places: frozenset[str]) -> frozenset[tuple[str, str]]:
     sites = site_stems()
     wheres = [t for t in lede if (t in places or t in sites) and t not in kinds]
     return frozenset((i, w) for i in incidents for w in wheres)
+
+
+def as_written(stems: list[str], title: str, text: str) -> list[str]:
+    """Each stem as the article first writes it (`عسير` -> `بعسير`, `ابه` -> `أبها`), for an analyst;
+    the stem itself where no word of the headline or opening has it."""
+    from .features import _light, _stems_of
+    from .normalize import strip_marks
+
+    found: dict[str, str] = {}
+    for word in _WORD.findall(f"{title} {text[:_OPENING]}"):
+        for stem in _stems_of(_light(word)):
+            if stem in stems and stem not in found:
+                found[stem] = strip_marks(word)
+        if len(found) == len(stems):
+            break
+    return [found.get(stem, stem) for stem in stems]
 
 
 class IncidentCounts:

@@ -5,6 +5,7 @@ rendered from the dict only, so the two can never disagree.
 """
 from __future__ import annotations
 
+from .incidents import as_written
 from .normalize import matching_form
 from .numbers import Quantity, compare_numbers
 from .quotes import Quote, group_quotes, merge_repeats, speaker_key
@@ -24,8 +25,18 @@ def _article_entry(row: dict) -> dict:
         "date_source": row["date_source"], "url": row["url"], "origin": row["origin"],
         "author": row["author"], "copy_of": row["copy_of"],
         "snippet": text[:_SNIPPET] + ("…" if len(text) > _SNIPPET else ""),
-        "join": row["join_reason"],
+        "join": _join(row),
     }
+
+
+def _join(row: dict) -> dict | None:
+    """The stored join reason; an incident's stems also as the article writes them (`written`)."""
+    join = row["join_reason"]
+    via = join and join.get("incident")
+    if not via:
+        return join
+    written = {part: as_written(via[part], row["title"] or "", row["text"]) for part in ("words", "where")}
+    return join | {"incident": via | {"written": written}}
 
 
 def _speaker_entity(spans: list[tuple[int, int, int, str]], quote: dict) -> tuple[int, str] | None:
@@ -190,7 +201,8 @@ def render_story(report: dict, indent: str = "", analysis: bool = True) -> str:
         if join.get("decision") == "joined":
             signals = ", ".join(f"{k} {v}" for k, v in join.get("signals", {}).items())
             via = join.get("incident")
-            where = f"; through the incident at {', '.join(via['where'])} ({', '.join(via['words'])})" if via else ""
+            shown = via and via.get("written", via)
+            where = f"; through the incident at {', '.join(shown['where'])} ({', '.join(shown['words'])})" if via else ""
             lines.append(f"{indent}    joined with score {join.get('score')} ({signals}{where})")
     return "\n".join(lines)
 

@@ -83,6 +83,7 @@ def test_condemnations_of_one_bombing_join_through_its_incident_key(monkeypatch)
 @pytest.mark.skipif(not DAY.exists(), reason="../shared/data not beside the repo")
 def test_story_report_says_which_incident_an_article_joined_through(tmp_path):
     """`rasd story ID` (text, JSON) and the story page tell the analyst a join went through the incident."""
+    from rasd.normalize import strip_marks
     from rasd.web import render, story_view
 
     path, db = tmp_path / "reactions.jsonl", tmp_path / "rasd.db"
@@ -93,7 +94,12 @@ def test_story_report_says_which_incident_an_article_joined_through(tmp_path):
     report = next(r for r in reports if any((a["join"] or {}).get("incident") for a in r["articles"]))
     via = next(a["join"]["incident"] for a in report["articles"] if (a["join"] or {}).get("incident"))
     assert {"عسير", "مسجد"} & set(via["where"]) and via["words"]
+    # the stems as the article writes them: a word of its headline or text, not a stem like `ابه`
+    written = via["written"]["where"] + via["written"]["words"]
+    article = next(a for a in report["articles"] if (a["join"] or {}).get("incident") == via)
+    source = next(r for r in _reactions() if r["title"] == article["title"])
+    assert all(w in strip_marks(source["title"] + " " + source["content"]) for w in written)
     text = run_rasd("story", str(report["id"]), db=db, check=True).stdout
-    assert "through the incident at" in text and via["where"][0] in text
+    assert "through the incident at" in text and via["written"]["where"][0] in text
     html = render("story.html", data=report, meta={}, query={}, view=story_view(report)).body.decode()
-    assert 'class="incident"' in html and "عبر الحادثة في" in html and via["where"][0] in html
+    assert 'class="incident"' in html and "عبر الحادثة في" in html and via["written"]["where"][0] in html
