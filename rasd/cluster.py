@@ -706,21 +706,24 @@ class StoryEngine:
 
     def _incident_join(self, feats: Features, found: list[StoryState],
                        close: dict[int, tuple[float, float]]) -> tuple | None:
-        """(story, signals, probability, key): the most probable candidate whose members share a hot incident key
-        with the article (`incidents`), when one is at least `INCIDENT_FLOOR` probable; the floor and place
-        tests are not applied: a reaction is far from every other reaction by content, and often from abroad."""
+        """(story, signals, probability, keys shared) of the candidate whose members carry the article's hot
+        incident keys (`incidents`) most often, the incident's hub (ties: the more probable), among those at
+        least `INCIDENT_FLOOR` probable. The floor and place tests are not applied: a reaction is far from
+        every other reaction by content, and often from abroad."""
         hot = self.incidents.hot(incident_keys(feats.lede, place_stems()), feats.time)
         if not hot:
             return None
-        best, mine = None, None
+        best, rank, mine = None, None, None
         for story in found:
             if not story.incidents or hot.isdisjoint(story.incidents):
                 continue
             mine = mine or article_burst(feats, self.burst)
             values = signals(feats, story, self.burst, mine, close[story.id])
             prob = self.model.probability(values)
-            if prob >= INCIDENT_FLOOR and (best is None or prob > best[2]):
-                best = (story, values, prob, sorted(hot & story.incidents.keys()))
+            shared = hot & story.incidents.keys()
+            mine_rank = (sum(story.incidents[key] for key in shared), prob)
+            if prob >= INCIDENT_FLOOR and (rank is None or mine_rank > rank):
+                best, rank = (story, values, prob, sorted(shared)), mine_rank
         return best
 
     def thread_for(self, feats: Features) -> tuple[int, float, dict] | None:
