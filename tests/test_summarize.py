@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from rasd.ingest import read_paths
-from rasd.summarize import DUPLICATE_SIM, SummarizeError, _vectors, lead, split_sentences, summarize, textrank
+from rasd.summarize import (DUPLICATE_SIM, MIN_PER_ARTICLE, SENTENCE_BUDGET, SummarizeError, _candidates, _vectors, lead,
+                            split_sentences, summarize, textrank)
 
 from .conftest import FIXTURES, SEEDS, rasd_json, run_rasd
 
@@ -31,6 +32,24 @@ def test_summarize_seeds_cited_sentences_slice_display_text(seeds):
         assert set(sentence["article_ids"]) <= set(by_id)
     assert result["headline"] in {a["title"] for a in seeds}
     assert by_id[result["headline_article"]]["title"] == result["headline"]
+
+
+def test_summarize_huge_story_reads_each_articles_opening(seeds):
+    """A story of hundreds of articles (the seeds, each told 60 times over) is summarized from each article's
+    first sentences only, so its report stays fast; a story of a few articles reads them whole."""
+    many = [a | {"id": f"{a['id']}-{k}", "source": f"outlet{k}"} for k in range(60) for a in seeds]
+    per_article = max(MIN_PER_ARTICLE, SENTENCE_BUDGET // len(many))
+    assert per_article == MIN_PER_ARTICLE
+    whole = _candidates(seeds)
+    assert max(s.position for s in whole) >= MIN_PER_ARTICLE  # the seeds are longer than the cap
+    capped = _candidates(many, per_article)
+    assert len(capped) <= per_article * len(many) and all(s.position < per_article for s in capped)
+    result = summarize(many)
+    by_id = {a["id"]: a for a in many}
+    for sentence in result["sentences"]:
+        opening = [s for s in whole if seeds[s.article]["text"] == by_id[sentence["article_id"]]["text"]]
+        assert (sentence["start"], sentence["end"]) in {(s.start, s.end) for s in opening[:per_article]}
+        assert len(sentence["article_ids"]) >= 60  # said by every retelling of its article
 
 
 def test_summarize_seeds_no_near_duplicates(seeds):
