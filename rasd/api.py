@@ -115,6 +115,8 @@ def story_page(db: sqlite3.Connection, *, limit: int, offset: int, since: str | 
 
 def article_detail(store: Store, article_id: str) -> dict | None:
     """One article with its full display text, story, copies, join reason and stored annotations."""
+    from .report import explain_join
+
     row = store.db.execute(
         "SELECT a.rowid, a.id, a.source, a.url, a.title, a.text, a.author, a.published, a.date_source, a.origin,"
         " a.story_id, a.join_score, a.join_reason, c.id AS copy_of FROM articles a"
@@ -123,7 +125,8 @@ def article_detail(store: Store, article_id: str) -> dict | None:
         return None
     item = dict(row)
     rowid = item.pop("rowid")
-    item["join"] = json.loads(item.pop("join_reason")) if item["join_reason"] else None
+    stored = item.pop("join_reason")
+    item["join"] = explain_join(json.loads(stored) if stored else None, item["title"], item["text"])
     item["copies"] = [r[0] for r in store.db.execute("SELECT id FROM articles WHERE copy_of = ? ORDER BY rowid", (rowid,))]
     item["annotations"] = store.annotations([rowid]).get(rowid, {}) if hasattr(store, "annotations") else {}
     return item

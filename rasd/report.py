@@ -13,7 +13,7 @@ from .store import Store
 from .summarize import SummarizeError, summarize
 from .timeline import build_timeline
 
-__all__ = ["story_report", "thread_report", "render_story", "render_thread", "render_stories"]
+__all__ = ["story_report", "thread_report", "render_story", "render_thread", "render_stories", "explain_join"]
 
 _SNIPPET = 160
 
@@ -25,17 +25,16 @@ def _article_entry(row: dict) -> dict:
         "date_source": row["date_source"], "url": row["url"], "origin": row["origin"],
         "author": row["author"], "copy_of": row["copy_of"],
         "snippet": text[:_SNIPPET] + ("…" if len(text) > _SNIPPET else ""),
-        "join": _join(row),
+        "join": explain_join(row["join_reason"], row["title"], row["text"]),
     }
 
 
-def _join(row: dict) -> dict | None:
-    """The stored join reason; an incident's stems also as the article writes them (`written`)."""
-    join = row["join_reason"]
+def explain_join(join: dict | None, title: str | None, text: str) -> dict | None:
+    """A stored join reason as reports show it: an incident's stems also as the article writes them (`written`)."""
     via = join and join.get("incident")
     if not via:
         return join
-    written = {part: as_written(via[part], row["title"] or "", row["text"]) for part in ("words", "where")}
+    written = {part: as_written(via[part], title or "", text) for part in ("words", "where")}
     return join | {"incident": via | {"written": written}}
 
 

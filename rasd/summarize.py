@@ -15,7 +15,8 @@ plus, by hand, the share of the story's other articles (copies included) that st
 Sentences are then picked greedily by maximal marginal relevance (`MMR_LAMBDA`), never taking two
 sentences whose cosine is `DUPLICATE_SIM` or more, and printed in reading order (article date, then
 position). Each sentence cites the article it is taken from plus every article (copies included)
-that has a sentence at cosine `SUPPORT_SIM` or more with it. Copies (`copy_of` set) are never the
+that has a sentence at cosine `SUPPORT_SIM` or more with it. A story of hundreds of articles is read
+from each article's first sentences only (`SENTENCE_BUDGET`), or its report takes seconds. Copies (`copy_of` set) are never the
 source of a sentence: they only add support. The headline is the title closest to the centroid.
 
 `lead` and `textrank` are the baselines `rasd eval summaries` scores rasd against.

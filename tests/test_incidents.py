@@ -13,6 +13,7 @@ from rasd.features import article_features
 from rasd.incidents import HOT_COUNT, IncidentCounts, incident_keys
 
 from .conftest import SHARED, place_records, rasd_json, run_rasd
+from .test_api import Server, get_json
 
 DAY = SHARED / "data" / "saudinewsnet" / "2015-08-09.zip"
 
@@ -103,3 +104,9 @@ def test_story_report_says_which_incident_an_article_joined_through(tmp_path):
     assert "through the incident at" in text and via["written"]["where"][0] in text
     html = render("story.html", data=report, meta={}, query={}, view=story_view(report)).body.decode()
     assert 'class="incident"' in html and "عبر الحادثة في" in html and via["written"]["where"][0] in html
+    server = Server(db)  # the JSON API's article detail explains the join the same way
+    try:
+        _, detail = get_json(f"{server.url}/api/articles/{article['id']}")
+    finally:
+        server.stop()
+    assert detail["data"]["join"]["incident"] == via
