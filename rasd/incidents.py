@@ -67,15 +67,21 @@ def incident_keys(lede, places: frozenset[str]) -> frozenset[tuple[str, str]]:
     return frozenset((i, w) for i in incidents for w in wheres)
 
 
+@lru_cache(maxsize=65536)
+def _word_stems(word: str) -> tuple[str, ...]:
+    from .features import _light, _stems_of
+
+    return tuple(_stems_of(_light(word)))
+
+
 def as_written(stems: list[str], title: str, text: str) -> list[str]:
     """Each stem as the article first writes it (`عسير` -> `بعسير`, `ابه` -> `أبها`), for an analyst;
     the stem itself where no word of the headline or opening has it."""
-    from .features import _light, _stems_of
     from .normalize import strip_marks
 
     found: dict[str, str] = {}
     for word in _WORD.findall(f"{title} {text[:_OPENING]}"):
-        for stem in _stems_of(_light(word)):
+        for stem in _word_stems(word):
             if stem in stems and stem not in found:
                 found[stem] = strip_marks(word)
         if len(found) == len(stems):

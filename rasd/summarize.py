@@ -50,7 +50,8 @@ MIN_WORDS = 4  # shorter "sentences" are labels, captions or datelines
 # their pairwise similarities cost seconds: each article then gives its first SENTENCE_BUDGET / articles
 # sentences (never fewer than MIN_PER_ARTICLE), where its news is. Stories under ~70 articles are untouched.
 SENTENCE_BUDGET = 1000
-MIN_PER_ARTICLE = 4
+MIN_PER_ARTICLE = 2
+_CHARS_PER_SENTENCE = 1000  # a capped article is split this far per sentence it may give
 
 # Sentence score: a logistic model over FEATURES learned from EASC by scripts/train_summarize.py
 # (trained on topics only, cross-validated over topics; data/summarize_model.json), plus SUPPORT_WEIGHT
@@ -171,8 +172,13 @@ def _candidates(articles: list[dict], per_article: int | None = None) -> list[_S
     out = []
     for index, article in enumerate(articles):
         text = article["text"]
+        # a capped article is split only as far as its first sentences can reach (a cut one is dropped)
+        cut = len(text) if per_article is None else min(len(text), per_article * _CHARS_PER_SENTENCE)
+        spans = split_sentences(text[:cut])
+        if cut < len(text) and spans:
+            spans.pop()
         position = 0
-        for start, end in split_sentences(text):
+        for start, end in spans:
             if position == per_article:
                 break
             sentence = text[start:end]
