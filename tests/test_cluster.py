@@ -42,6 +42,11 @@ def test_cluster_day_by_day_equals_at_once_and_ids_stable(tmp_path):
     # no earlier story changed id or lost an article; later articles only joined or opened stories
     assert all(members <= after[sid] for sid, members in before.items())
     assert len(after) > len(before) and any(len(m) > 1 for m in after.values())
+    # the Abha bombing's reactions join through incident keys, whose counts a restart rebuilds from the store
+    import sqlite3
+
+    with sqlite3.connect(apart) as con:
+        assert con.execute("SELECT count(*) FROM articles WHERE join_reason LIKE '%\"incident\"%'").fetchone()[0] >= 3
 
 
 def test_cluster_story_takes_aftermath_within_days_not_weeks():
