@@ -682,8 +682,9 @@ class StoryEngine:
         else:
             best = scored[0] if scored and scored[0][2] >= self.model.cut else None
         runner_up = round(scored[1][2], 3) if len(scored) > 1 else None
+        via = None  # the hot incident keys an article joins through, where the model would open a story
         if best is None and oracle is None:
-            best = self._incident_join(feats, found, close)
+            best, via = self._incident_join(feats, found, close, scored, mine)
         if best is None:
             top = scored[0] if scored else None
             reason = {"decision": "new", "candidates": len(close), "close": len(scored),
@@ -691,40 +692,43 @@ class StoryEngine:
             if elsewhere:
                 reason["other_place"] = elsewhere
             return Decision(None, 1.0 - (top[2] if top else 0.0), reason)
-        story, values, prob = best[:3]
+        story, values, prob = best
         pushes = self.model.contributions(values)
         top_signals = {k: round(values[k], 3) for k, push in sorted(pushes.items(), key=lambda kv: -kv[1])[:4]
                        if push > 0}
         reason = {"decision": "joined", "score": round(prob, 3), "signals": top_signals,
                   "candidates": len(close), "close": len(scored), "runner_up": runner_up}
-        if len(best) > 3:
-            reason["incident"] = {"words": sorted({kind for kind, _ in best[3]}),
-                                  "where": sorted({where for _, where in best[3]})}
+        if via:
+            reason["incident"] = {"words": sorted({kind for kind, _ in via}), "where": sorted({where for _, where in via})}
         if elsewhere:
             reason["other_place"] = elsewhere
         return Decision(story.id, prob, reason)
 
-    def _incident_join(self, feats: Features, found: list[StoryState],
-                       close: dict[int, tuple[float, float]]) -> tuple | None:
-        """(story, signals, probability, keys shared) of the candidate whose members carry the article's hot
+    def _incident_join(self, feats: Features, found: list[StoryState], close: dict[int, tuple[float, float]],
+                       scored: list[tuple], mine: ArticleBurst | None) -> tuple[tuple | None, frozenset]:
+        """((story, signals, probability), keys shared) of the candidate whose members carry the article's hot
         incident keys (`incidents`) most often, the incident's hub (ties: the more probable), among those at
-        least `INCIDENT_FLOOR` probable. The floor and place tests are not applied: a reaction is far from
-        every other reaction by content, and often from abroad."""
+        least `INCIDENT_FLOOR` probable; (None, ()) when none. The floor and place tests are not applied: a
+        reaction is far from every other reaction by content, and often from abroad. `scored` and `mine`:
+        what `decide` already computed, reused."""
         hot = self.incidents.hot(incident_keys(feats.lede, place_stems()), feats.time)
         if not hot:
-            return None
-        best, rank, mine = None, None, None
+            return None, frozenset()
+        known = {item[0].id: item for item in scored}
+        best, rank, via = None, None, frozenset()
         for story in found:
             if not story.incidents or hot.isdisjoint(story.incidents):
                 continue
-            mine = mine or article_burst(feats, self.burst)
-            values = signals(feats, story, self.burst, mine, close[story.id])
-            prob = self.model.probability(values)
+            item = known.get(story.id)
+            if item is None:
+                mine = mine or article_burst(feats, self.burst)
+                values = signals(feats, story, self.burst, mine, close[story.id])
+                item = (story, values, self.model.probability(values))
             shared = hot & story.incidents.keys()
-            mine_rank = (sum(story.incidents[key] for key in shared), prob)
-            if prob >= INCIDENT_FLOOR and (rank is None or mine_rank > rank):
-                best, rank = (story, values, prob, sorted(shared)), mine_rank
-        return best
+            item_rank = (sum(story.incidents[key] for key in shared), item[2])
+            if item[2] >= INCIDENT_FLOOR and (rank is None or item_rank > rank):
+                best, rank, via = item, item_rank, shared
+        return best, via
 
     def thread_for(self, feats: Features) -> tuple[int, float, dict] | None:
         """(thread id, score, reason) of the older story this new story continues, if any.

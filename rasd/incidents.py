@@ -26,6 +26,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .features import _light, _stems_of
+from .normalize import strip_marks
+
 __all__ = ["IncidentCounts", "incident_keys", "incident_stems", "site_stems", "as_written", "HOT_COUNT"]
 
 # Incidents whose aftermath outlasts the day: violence, explosions, fires. Not `حادث` (every traffic
@@ -41,8 +44,6 @@ _OPENING = 1200  # characters of the text `as_written` reads: the keys come from
 
 
 def _stems(words: list[str]) -> frozenset[str]:
-    from .features import _light, _stems_of
-
     return frozenset(stem for word in words for stem in _stems_of(_light(word)))
 
 
@@ -69,16 +70,12 @@ def incident_keys(lede, places: frozenset[str]) -> frozenset[tuple[str, str]]:
 
 @lru_cache(maxsize=65536)
 def _word_stems(word: str) -> tuple[str, ...]:
-    from .features import _light, _stems_of
-
     return tuple(_stems_of(_light(word)))
 
 
 def as_written(stems: list[str], title: str, text: str) -> list[str]:
     """Each stem as the article first writes it (`عسير` -> `بعسير`, `ابه` -> `أبها`), for an analyst;
     the stem itself where no word of the headline or opening has it."""
-    from .normalize import strip_marks
-
     found: dict[str, str] = {}
     for word in _WORD.findall(f"{title} {text[:_OPENING]}"):
         for stem in _word_stems(word):
