@@ -64,6 +64,12 @@ _MAX_DF_SHARE = 0.05  # terms in more than 5% of documents are too common to fin
 INCIDENT_FLOOR = 0.02  # the least join probability through a shared hot incident key (`_incident_join`)
 
 
+def _weight(item: tuple[str, float]) -> float:
+    """A (term, weight) pair's weight: `heapq.nlargest(k, items, key=_weight)` is `sorted(...)[:k]`, ties kept
+    in insertion order, without sorting a big story's thousands of terms."""
+    return item[1]
+
+
 def day_number(published: str | None) -> float | None:
     """Days since 1970-01-01 of an ISO date or datetime, None when unknown."""
     if not published:
@@ -276,7 +282,7 @@ class StoryState:
         """The story's event words with weights (share of member ledes x idf), cached per size."""
         if self._anchors[0] != self.absorbed:
             scored = {t: (n / self.absorbed) * stem_idf(t) for t, n in self.lede_df.items()}
-            self._anchors = (self.absorbed, dict(sorted(scored.items(), key=lambda kv: -kv[1])[:ANCHORS]))
+            self._anchors = (self.absorbed, dict(heapq.nlargest(ANCHORS, scored.items(), key=_weight)))
         return self._anchors[1]
 
     def burst_anchors(self, burst: Burst, time: float | None) -> dict[str, float]:
@@ -284,11 +290,11 @@ class StoryState:
         key = (self.absorbed, None if time is None else int(time), burst.total)
         if self._burst[0] != key:
             if self._pool[0] != self.absorbed:  # the lede words most members share: where anchors come from
-                top = sorted(self.lede_df.items(), key=lambda kv: -kv[1])[:40]
+                top = heapq.nlargest(40, self.lede_df.items(), key=_weight)
                 self._pool = (self.absorbed, {t: n / max(1, self.absorbed) for t, n in top})
             shares = self._pool[1]
             weighted = ((t, w * shares[t]) for t, w in burst.weights(shares, time).items())
-            self._burst = (key, dict(sorted(weighted, key=lambda kv: -kv[1])[:ANCHORS]))
+            self._burst = (key, dict(heapq.nlargest(ANCHORS, weighted, key=_weight)))
         return self._burst[1]
 
     def absorb(self, feats: Features, keep: int = 150) -> None:
@@ -714,21 +720,24 @@ class StoryEngine:
         hot = self.incidents.hot(incident_keys(feats.lede, place_stems()), feats.time)
         if not hot:
             return None, frozenset()
-        known = {item[0].id: item for item in scored}
-        best, rank, via = None, None, frozenset()
+        sharing: dict[int, list[StoryState]] = {}  # times its members carry the keys -> candidates
         for story in found:
-            if not story.incidents or hot.isdisjoint(story.incidents):
-                continue
-            item = known.get(story.id)
-            if item is None:
-                mine = mine or article_burst(feats, self.burst)
-                values = signals(feats, story, self.burst, mine, close[story.id])
-                item = (story, values, self.model.probability(values))
-            shared = hot & story.incidents.keys()
-            item_rank = (sum(story.incidents[key] for key in shared), item[2])
-            if item[2] >= INCIDENT_FLOOR and (rank is None or item_rank > rank):
-                best, rank, via = item, item_rank, shared
-        return best, via
+            if story.incidents and not hot.isdisjoint(story.incidents):
+                sharing.setdefault(sum(story.incidents.get(key, 0) for key in hot), []).append(story)
+        known = {item[0].id: item for item in scored}
+        for count in sorted(sharing, reverse=True):  # signals only for the stories that could win
+            best = None
+            for story in sharing[count]:
+                item = known.get(story.id)
+                if item is None:
+                    mine = mine or article_burst(feats, self.burst)
+                    values = signals(feats, story, self.burst, mine, close[story.id])
+                    item = (story, values, self.model.probability(values))
+                if item[2] >= INCIDENT_FLOOR and (best is None or item[2] > best[2]):
+                    best = item
+            if best is not None:
+                return best, hot & best[0].incidents.keys()
+        return None, frozenset()
 
     def thread_for(self, feats: Features) -> tuple[int, float, dict] | None:
         """(thread id, score, reason) of the older story this new story continues, if any.
