@@ -34,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import __version__
 from .article import Article, InputError, Rejection
 from .dates import parse_date
+from .ingest import decision_order
 from .store import Store, StoreError, story_filters
 
 __all__ = ["ApiConfigError", "ApiError", "Backend", "create_app", "envelope", "is_loopback", "MAX_LIMIT", "SECURITY_HEADERS"]
@@ -279,9 +280,12 @@ class Backend:
     def ingest(self, articles: list[Article]) -> dict:
         with self._write_lock:
             pipeline = self._writer()
-            outcomes: list[tuple[str, str]] = []
-            summary = pipeline.ingest(articles, command="api ingest",
-                                      on_item=lambda item, outcome: outcomes.append((item.id, outcome)))
+            # decided in `decision_order`, as `rasd ingest` decides a pile; answered in the request's order
+            rank = {id(article): k for k, article in enumerate(articles)}
+            done: list[tuple[int, str, str]] = []
+            summary = pipeline.ingest(decision_order(articles), command="api ingest",
+                                      on_item=lambda item, outcome: done.append((rank[id(item)], item.id, outcome)))
+            outcomes = [(i, o) for _, i, o in sorted(done)]
             db = pipeline.store.db
             self._writer_rowid = db.execute("SELECT max(rowid) FROM articles").fetchone()[0]
             stories = {r[0]: r[1] for r in db.execute(

@@ -80,7 +80,7 @@ def run_ingest(store: Store, paths, max_size_mb: float, source: str | None, quie
             yield item
 
     pipeline = Pipeline(store)
-    items = with_source(read_paths(paths, int(max_size_mb * 1024 * 1024), clean=False))  # cleaned by the pipeline
+    items = with_source(read_paths(paths, int(max_size_mb * 1024 * 1024), clean=False, ordered=True))  # cleaned by the pipeline
     console = Console(stderr=True)
     if quiet or not console.is_terminal:
         return pipeline.ingest(items, workers=workers, clean=True, freeze_gc=True)

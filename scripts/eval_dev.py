@@ -105,7 +105,7 @@ def run_pipeline(records: list[dict], model_path: Path | None = None, engine=Non
         engine = StoryEngine(model=JoinModel.from_json(json.loads(Path(model_path).read_text("utf-8"))))
     store = Store(Path(tmp) / "dev.db")
     start = time.perf_counter()
-    summary = Pipeline(store, engine).ingest(read_paths([path]))
+    summary = Pipeline(store, engine).ingest(read_paths([path], ordered=True))  # as `rasd ingest` reads
     seconds = time.perf_counter() - start
     predicted = {aid: story["id"] for story in store.stories() for aid in story["article_ids"]}
     return predicted, seconds, summary.ingested, store

@@ -377,3 +377,19 @@ def test_api_serve_missing_db_is_a_clear_error(tmp_path):
                                            ("example.org", False)])
 def test_api_is_loopback(host, loopback):
     assert is_loopback(host) is loopback
+
+
+def test_api_ingest_decides_in_time_order_answers_in_request_order(writable):
+    """One outlet's batch of a day is decided in time order (as `rasd ingest` decides a pile); the answer keeps the request's order."""
+    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    batch = [dict(new_record(n), id=f"order-{n}") for n in (8, 6, 7)]  # 18:52:55, 18:52:49, 18:52:52
+    status, body = get_json(f"{writable.url}/api/ingest", method="POST",
+                            body=json.dumps(batch, ensure_ascii=False).encode(), headers=auth)
+    assert status == 200 and [a["id"] for a in body["data"]["articles"]] == ["order-8", "order-6", "order-7"]
+    assert all(a["status"] == "stored" and a["story_id"] for a in body["data"]["articles"])
+    con = sqlite3.connect(f"file:{writable.db}?mode=ro", uri=True)
+    try:
+        stored = [r[0] for r in con.execute("SELECT id FROM articles WHERE id LIKE 'order-%' ORDER BY rowid")]
+    finally:
+        con.close()
+    assert stored == ["order-6", "order-7", "order-8"]

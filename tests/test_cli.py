@@ -126,3 +126,21 @@ def test_cli_ingest_saudinewsnet_day(db):
     assert len(summary["rejected"]) <= 5  # the day has two records with neither title nor text
     assert summary["ingested"] + summary["duplicates"] + len(summary["rejected"]) == 1700
     assert summary["ingested"] >= 1600 and summary["duplicates"] < 100  # re-scrapes: same outlet, same text
+
+
+def test_cli_ingest_gives_the_same_stories_in_any_order(tmp_path):
+    """A day's articles are decided in one order (`ingest.decision_order`): reversed in the file, the same stories, the same
+    wire original for each copy and the same join reasons (decided as listed, the copies' original differs)."""
+    records = json.loads((FIXTURES / "snn-2015-08-10-excerpt.json").read_text(encoding="utf-8"))
+    runs = []
+    for name, order in (("listed", records), ("reversed", records[::-1])):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(order, ensure_ascii=False), encoding="utf-8")
+        db = tmp_path / f"{name}.db"
+        run_rasd("ingest", str(path), db=db, check=True)
+        stories = {a: (s["id"], s["title"]) for s in rasd_json("stories", db=db) for a in s["article_ids"]}
+        articles = [a for sid in sorted({sid for sid, _ in stories.values()})
+                    for a in rasd_json("story", str(sid), db=db)["articles"]]
+        runs.append((stories, sorted((a["id"], a["copy_of"] or "", json.dumps(a["join"], sort_keys=True)) for a in articles)))
+    assert len(runs[0][0]) == 30 and any(copy for _, copy, _ in runs[0][1])
+    assert runs[0] == runs[1]

@@ -150,3 +150,21 @@ def test_dates_year_first_is_always_year_month_day(text, value):
 def test_dates_impossible_since_is_a_clear_cli_error(tmp_path):
     bad = run_rasd("stories", "--since", "2015-13-01", db=tmp_path / "t.db")
     assert bad.returncode == 2 and "'2015-13-01' is not a date" in bad.stderr and "--since" in bad.stderr
+
+
+def test_read_paths_in_decision_order_across_files(tmp_path):
+    """SaudiNewsNet records out of order, split over two files, one undated: day by day, outlet by outlet,
+    each outlet's in time order; the undated one right after the record listed before it."""
+    records = json.loads((FIXTURES / "snn-2015-08-10-excerpt.json").read_text(encoding="utf-8"))[:9]
+    records[4] = dict(records[4], date_extracted=None)
+    (tmp_path / "a.json").write_text(json.dumps(records[::2], ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "b.json").write_text(json.dumps(records[1::2], ensure_ascii=False), encoding="utf-8")
+    as_listed, _ = read_all(tmp_path / "a.json", tmp_path / "b.json")
+    ordered, rejected = read_all(tmp_path / "a.json", tmp_path / "b.json", ordered=True)
+    assert not rejected and sorted(a.id for a in ordered) == sorted(a.id for a in as_listed)
+    keys = [(a.published[:10], a.source, a.published) for a in ordered if a.published]
+    assert len(keys) == 8 and keys == sorted(keys) and [a.id for a in ordered] != [a.id for a in as_listed]
+    assert [a.source for a in ordered[:3]] == ["3alyoum"] * 3 and ordered[0].published < ordered[1].published
+    urls = [a.url for a in ordered]
+    assert ordered[urls.index(records[4]["url"])].published is None
+    assert urls.index(records[4]["url"]) == urls.index(records[2]["url"]) + 1  # a.json lists it after record 2
