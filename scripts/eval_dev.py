@@ -81,14 +81,14 @@ def slice_records(gold_path: Path, full_day: bool = False) -> list[dict]:
 
 
 def prepared_articles(records: list[dict]):
-    """The records as the pipeline sees them (read, cleaned, Arabic-checked)."""
+    """The records as the pipeline sees them (read, cleaned, Arabic-checked, in `ingest.decision_order`)."""
     from rasd.article import Rejection
     from rasd.ingest import read_paths
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "slice.jsonl"
         write_jsonl(records, path)
-        return [a for a in read_paths([path]) if not isinstance(a, Rejection)]
+        return [a for a in read_paths([path], ordered=True) if not isinstance(a, Rejection)]
 
 
 def run_pipeline(records: list[dict], model_path: Path | None = None, engine=None) -> tuple[dict, float, int, object]:

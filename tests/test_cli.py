@@ -129,11 +129,18 @@ def test_cli_ingest_saudinewsnet_day(db):
 
 
 def test_cli_ingest_gives_the_same_stories_in_any_order(tmp_path):
-    """A day's articles are decided in one order (`ingest.decision_order`): reversed in the file, the same stories, the same
-    wire original for each copy and the same join reasons (decided as listed, the copies' original differs)."""
+    """A day's articles are decided in one order (`ingest.decision_order`): listed in reverse, the same stories,
+    the same wire original for each copy and the same join reasons (decided as listed, the copies' original
+    differs). Two articles an outlet dates the same second keep their listed order, which decides between them."""
     records = json.loads((FIXTURES / "snn-2015-08-10-excerpt.json").read_text(encoding="utf-8"))
+    same_second: dict[tuple, list] = {}
+    for record in records:
+        same_second.setdefault((record["source"], record["date_extracted"]), []).append(record)
+    ties = {key: iter(group) for key, group in same_second.items()}
+    reversed_ = [next(ties[(r["source"], r["date_extracted"])]) for r in records[::-1]]
+    assert any(len(group) > 1 for group in same_second.values()) and reversed_ != records
     runs = []
-    for name, order in (("listed", records), ("reversed", records[::-1])):
+    for name, order in (("listed", records), ("reversed", reversed_)):
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps(order, ensure_ascii=False), encoding="utf-8")
         db = tmp_path / f"{name}.db"
