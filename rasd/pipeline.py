@@ -330,7 +330,7 @@ class Pipeline:
             remember_commonness(prepared.commonness)  # display names: no slow first wordfreq look-ups here
             entities = self.entities.write(self.store, rowid, story_id, mentions)
             self.store.add_annotations(rowid, annotations)
-            self.store.refresh_story(story_id)
+            self.store.count_in_story(story_id, article.published)
         self.engine.register(rowid, article.id, story_id, thread_id, feats, sig, decision.copy_of)
         self.entities.commit(entities)
         if warnings is not None:

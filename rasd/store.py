@@ -292,6 +292,17 @@ class Store:
              json.dumps(thread_reason, ensure_ascii=False) if thread_reason else None),
         ).lastrowid
 
+    def count_in_story(self, story_id: int, published: str | None) -> None:
+        """Count one more article into a story's size and first/last dates, as `refresh_story` would find
+        them, without reading its articles again (a 600-article story did, for every article it took)."""
+        self.db.execute(
+            "UPDATE stories SET size = size + 1,"
+            " first_seen = CASE WHEN :p IS NULL OR (first_seen IS NOT NULL AND first_seen <= :p) THEN first_seen ELSE :p END,"
+            " last_seen = CASE WHEN :p IS NULL OR (last_seen IS NOT NULL AND last_seen >= :p) THEN last_seen ELSE :p END"
+            " WHERE id = :s",
+            {"s": story_id, "p": published},
+        )
+
     def refresh_story(self, story_id: int) -> None:
         """Recompute a story's size and first/last dates from its articles (copies not counted)."""
         self.db.execute(

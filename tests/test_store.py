@@ -221,3 +221,16 @@ def test_store_crash_mid_run_keeps_committed_batches(db, seed_dir):
     assert store.article_count() == 4
     summary = Pipeline(store).ingest(read_paths([seed_dir]))
     assert (summary.ingested, summary.duplicates) == (1, 4) and store.article_count() == 5
+
+
+def test_store_story_counts_kept_as_a_recount_finds_them(db, seed_dir):
+    """Each stored article counts into its story's size and first/last dates on the way in; a recount of the
+    stored articles (`refresh_story`) finds the same, copies included."""
+    store = Store(db)
+    Pipeline(store).ingest(read_paths([seed_dir, FIXTURES / "snn-2015-08-10-excerpt.json"]))
+    kept = store.db.execute("SELECT id, size, first_seen, last_seen FROM stories ORDER BY id").fetchall()
+    assert sum(row[1] for row in kept) == store.article_count() == 35
+    assert any(row[1] > 1 and row[2] < row[3] for row in kept)  # stories of several articles, days apart
+    for row in kept:
+        store.refresh_story(row[0])
+    assert store.db.execute("SELECT id, size, first_seen, last_seen FROM stories ORDER BY id").fetchall() == kept
