@@ -269,6 +269,7 @@ def prepare(article: Article) -> Article | Rejection:
 
 
 ORDER_WINDOW = 1000  # articles read before those read so far are put in `decision_order`
+ORDER_WINDOW_MAX = 20_000  # ...even inside one input (a zip of a month): memory stays bounded
 
 
 def _dated_key(article: Article) -> tuple[str, str, float] | None:
@@ -311,7 +312,7 @@ def read_paths(paths: Iterable[str | Path], max_bytes: int = DEFAULT_MAX_BYTES,
     run does it in its worker processes). With `ordered` they come in `decision_order`, whatever the
     order of the files and of the records in them, so that one pile gives the same stories however it
     is listed; sorted a window at a time: at the end of an input (a day's archive, a feed, a file) once
-    `ORDER_WINDOW` articles are read.
+    `ORDER_WINDOW` articles are read, and inside one once `ORDER_WINDOW_MAX` are.
     """
     window: list[Article] = []
     for item in iter_inputs(paths, max_bytes):
@@ -323,6 +324,9 @@ def read_paths(paths: Iterable[str | Path], max_bytes: int = DEFAULT_MAX_BYTES,
                 yield result
             elif ordered:
                 window.append(result)
+                if len(window) >= ORDER_WINDOW_MAX:
+                    yield from _in_order(window, clean)
+                    window = []
             else:
                 yield prepare(result) if clean else result
         if len(window) >= ORDER_WINDOW:

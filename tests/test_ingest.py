@@ -168,3 +168,19 @@ def test_read_paths_in_decision_order_across_files(tmp_path):
     urls = [a.url for a in ordered]
     assert ordered[urls.index(records[4]["url"])].published is None
     assert urls.index(records[4]["url"]) == urls.index(records[2]["url"]) + 1  # a.json lists it after record 2
+
+
+def test_read_paths_order_window_bounds_memory(tmp_path, monkeypatch):
+    """A huge input is sorted `ORDER_WINDOW_MAX` articles at a time, each window in decision order."""
+    import rasd.ingest as ingest_module
+
+    records = json.loads((FIXTURES / "snn-2015-08-10-excerpt.json").read_text(encoding="utf-8"))[:9]
+    (tmp_path / "day.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setattr(ingest_module, "ORDER_WINDOW_MAX", 4)
+    ordered, _ = read_all(tmp_path / "day.json", ordered=True)
+    listed = [r["url"] for r in records]
+    chunks = [ordered[:4], ordered[4:8], ordered[8:]]
+    for k, chunk in enumerate(chunks):  # each window holds the next four as listed, put in order
+        assert sorted(a.url for a in chunk) == sorted(listed[4 * k:4 * k + 4])
+        keys = [(a.published[:10], a.source, a.published) for a in chunk]
+        assert keys == sorted(keys)
