@@ -35,12 +35,12 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
 
 from . import DATA_DIR
+from .dates import day_number
 from .dedupe import CopyIndex, decode, pack, shingles, signature
 from .features import Features, article_features, cosine, idf_table, learned_places, stem_idf, topic_rank, topic_vector
 from .incidents import IncidentCounts, incident_keys
@@ -68,17 +68,6 @@ def _weight(item: tuple[str, float]) -> float:
     """A (term, weight) pair's weight: `heapq.nlargest(k, items, key=_weight)` is `sorted(...)[:k]`, ties kept
     in insertion order, without sorting a big story's thousands of terms."""
     return item[1]
-
-
-def day_number(published: str | None) -> float | None:
-    """Days since 1970-01-01 of an ISO date or datetime, None when unknown."""
-    if not published:
-        return None
-    try:
-        value = datetime.fromisoformat(published)
-    except ValueError:
-        return None
-    return value.timestamp() / 86400.0 if value.tzinfo else (value - datetime(1970, 1, 1)).total_seconds() / 86400.0
 
 
 _STEM_IDS: dict[str, int] = {}  # stem -> column of the packed member vectors, shared by every engine here

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from .normalize import fold_digits, fold_letters
 
-__all__ = ["parse_date", "pick_byline_date"]
+__all__ = ["parse_date", "pick_byline_date", "day_number"]
 
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?")
 _HIJRI_MONTHS = {
@@ -111,3 +111,15 @@ def pick_byline_date(lines: list[str]) -> str | None:
         return None
     timed = [p for p, has_time in parsed if has_time]
     return min(timed) if timed else min(p for p, _ in parsed)
+
+
+def day_number(published: str | None) -> float | None:
+    """Days since 1970-01-01 of an ISO date or datetime (as `parse_date` writes them; one without a zone
+    read as UTC), None when unknown."""
+    if not published:
+        return None
+    try:
+        value = datetime.fromisoformat(published)
+    except ValueError:
+        return None
+    return value.timestamp() / 86400.0 if value.tzinfo else (value - datetime(1970, 1, 1)).total_seconds() / 86400.0

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .features import _light, _stems_of
+from .features import stem_tokens
 from .normalize import strip_marks
 
 __all__ = ["IncidentCounts", "incident_keys", "incident_stems", "site_stems", "as_written", "HOT_COUNT"]
@@ -44,7 +44,7 @@ _OPENING = 1200  # characters of the text `as_written` reads: the keys come from
 
 
 def _stems(words: list[str]) -> frozenset[str]:
-    return frozenset(stem for word in words for stem in _stems_of(_light(word)))
+    return frozenset(stem for word in words for stem in stem_tokens(word))
 
 
 @lru_cache(maxsize=1)
@@ -70,7 +70,7 @@ def incident_keys(lede, places: frozenset[str]) -> frozenset[tuple[str, str]]:
 
 @lru_cache(maxsize=65536)
 def _word_stems(word: str) -> tuple[str, ...]:
-    return tuple(_stems_of(_light(word)))
+    return tuple(stem_tokens(word))
 
 
 def as_written(stems: list[str], title: str, text: str) -> list[str]:

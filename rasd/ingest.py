@@ -17,12 +17,11 @@ import os
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from .article import Article, InputError, Rejection
 from .clean import clean_text, clean_title
-from .dates import parse_date, pick_byline_date
+from .dates import day_number, parse_date, pick_byline_date
 from .decode import decode_bytes
 from .extract import feed_records, html_record, looks_like_feed, looks_like_html
 from .langid import is_arabic
@@ -273,16 +272,9 @@ ORDER_WINDOW_MAX = 20_000  # ...even inside one input (a zip of a month): memory
 
 
 def _dated_key(article: Article) -> tuple[str, str, float] | None:
-    try:
-        when = datetime.fromisoformat(article.published) if article.published else None
-    except ValueError:
-        return None
-    if when is None:
-        return None
-    day = when.date().isoformat()  # the day as the outlet dates it
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return (day, article.source or "", when.timestamp())
+    """(day as the outlet dates it, outlet, time), None when undated."""
+    time = day_number(article.published)
+    return None if time is None else (article.published[:10], article.source or "", time)
 
 
 def decision_order(articles: Iterable[Article]) -> list[Article]:
