@@ -193,8 +193,8 @@ def test_ner_tagger_agrees_with_crfsuite_on_seeds():
 
 
 def test_ner_tagger_with_a_tiny_type_cache_tags_as_crfsuite(monkeypatch):
-    """The compiled types live in one array; evicting the oldest half moves the kept rows to the front
-    and a call bringing more types than the spare room grows it: neither may change a tag."""
+    """The compiled types live in one array (single precision); evicting the oldest half moves the kept rows
+    to the front and a call bringing more types than the spare room grows it: neither may change a tag."""
     import rasd.ner as ner
 
     monkeypatch.setattr(ner, "_CACHE_TYPES", 40)
@@ -206,6 +206,7 @@ def test_ner_tagger_with_a_tiny_type_cache_tags_as_crfsuite(monkeypatch):
     assert tagger.tag_many(sentences) == expected
     assert [tagger.tag(tokens) for tokens in sentences] == expected
     assert len(tagger._types) <= 40 + max(map(len, sentences)) and len(tagger._rows) > 48  # evicted, and grown
+    assert tagger._rows.dtype == "float32"  # grown in single precision too: half the memory per type
 
 
 def test_ner_read_crfsuite_matches_the_model_dump():
