@@ -35,8 +35,9 @@ __all__ = ["IncidentCounts", "incident_keys", "incident_stems", "site_stems", "a
 # accident, each its own story) nor `عملية` (an operation of any kind).
 INCIDENT_WORDS = """تفجير التفجير انفجار الانفجار هجوم الهجوم اعتداء الاعتداء جريمة الجريمة الإرهابي الإرهابية
 إرهابي حريق الحريق اغتيال قصف انتحاري الانتحاري مفجر""".split()
-# Where an incident happens when the text names no town: the kind of building hit.
-SITE_WORDS = "مسجد المسجد جامع كنيسة سفارة فندق سوق مطار".split()
+# Where an incident happens when the text names no town: the kind of building hit. Not `جامع` (a mosque):
+# its stem is the university's (`جامعة`), and every university condemning the bombing had "the mosque" key.
+SITE_WORDS = "مسجد المسجد كنيسة سفارة فندق سوق مطار".split()
 HOT_COUNT = 3  # articles with the key within a day of the article (not counting it) make it hot
 WINDOW_DAYS = 1
 _WORD = re.compile(r"[^\W\d_]{2,}")

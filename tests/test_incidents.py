@@ -42,6 +42,9 @@ def test_incident_keys_pair_the_happening_with_where_it_happened():
     visit = _keys("أمين عسير يزور رجال الأمن المصابين في التفجير الإرهابي",
                   "زار أمين منطقة عسير رجال الأمن المصابين في التفجير الإرهابي الذي استهدف مسجد قوات الطوارئ")
     assert ("تفجير", "مسجد") in turkey & visit  # the bombing of the mosque: both name it
+    university = _keys("مدير الجامعة الإلكترونية يدين التفجير الإرهابي",
+                       "عبر مدير الجامعة السعودية الإلكترونية عن إدانته للتفجير الإرهابي")
+    assert university and all(where != "جامع" for _, where in university)  # a university is no mosque
     # a traffic accident, a match and an incident word with no place or site carry no key
     assert not _keys("وفاة شخصين في حادث مروري", "توفي شخصان وأصيب ثلاثة في حادث مروري على طريق الرياض")
     assert not _keys("النصر يفوز على الهلال", "فاز فريق النصر على الهلال في مباراة السوبر في لندن")
