@@ -1019,11 +1019,14 @@ class _Annotator:
         return doc.text[doc.tokens[start][1]:doc.tokens[j - 1][2]] if j > start else None
 
 
-def annotate_mentions(text: str, tagger=None) -> list[EntityMention]:
-    """Entity mentions of an article's display text, with titles and roles, in text order."""
+def annotate_mentions(text: str, tagger=None, found: tuple[list, list] | None = None) -> list[EntityMention]:
+    """Entity mentions of an article's display text, with titles and roles, in text order. `found`: the
+    text's (tokens, tagger mentions) when they were tagged already (`ner.find_mentions_many`)."""
     from .ner import find_mentions, load_tagger, tokenize
 
     tagger = tagger or load_tagger()
+    if found is not None:
+        return _Annotator(text, tagger, found[0]).run(found[1])
     tokens = tokenize(text)  # one tokenization for the tagger and the rules
     return _Annotator(text, tagger, tokens).run(find_mentions(text, tagger, tokens))
 

@@ -26,6 +26,7 @@ from .article import Article, Rejection
 from .cluster import StoryEngine
 from .entities import EntityResolver, annotate_mentions, commonness, remember_commonness
 from .ingest import prepare as clean_input
+from .ner import find_mentions_many
 from .normalize import matching_form
 from .numbers import find_numbers
 from .quotes import find_quotes
@@ -125,17 +126,19 @@ class Prepared:
     commonness: dict[str, float] = field(default_factory=dict)  # `entities.commonness` of each mention's text
 
 
-def prepare(article: Article, engine: StoryEngine, known_hash: str | None = None) -> Prepared:
+def prepare(article: Article, engine: StoryEngine, known_hash: str | None = None,
+            tagged: tuple[list, list] | None = None) -> Prepared:
     """Run the per-article stages (date estimate, features, entity mentions, annotations, search keys).
 
     Pure with respect to the store and the engine's state, so it can run in worker processes. The
     features must succeed (the story engine needs them); an annotation stage that fails is recorded
-    in `failures` and its output left empty.
+    in `failures` and its output left empty. `tagged`: the text's (tokens, tagger mentions) when a
+    worker tagged its chunk together (`ner.find_mentions_many`).
     """
     failures: list[str] = []
     estimated = _stage("date estimate", failures, date_undated, article)
     feats, sig = engine.features(article.title, article.text, article.published)
-    mentions = _stage("entities", failures, annotate_mentions, article.text, fallback=[])
+    mentions = _stage("entities", failures, annotate_mentions, article.text, None, tagged, fallback=[])
     article.annotations["mentions"] = mentions
     annotations = annotate(article, mentions, failures)
     if estimated:
@@ -153,21 +156,30 @@ CHUNK = 4  # items per message to a worker: fewer, larger messages cost the inge
 
 def _prepare_item(item: Article | Rejection, clean: bool, engine: StoryEngine) -> Prepared | Rejection:
     """`prepare` of one read item, after `ingest.prepare` (cleaning, language check) when `clean`."""
-    if isinstance(item, Rejection):
-        return item
+    return _prepare_chunk([item], clean, engine)[0]
+
+
+def _prepare_chunk(chunk: list[Article | Rejection], clean: bool, engine: StoryEngine) -> list[Prepared | Rejection]:
+    """`_prepare_item` of each item, the articles' texts tagged for entities together (`find_mentions_many`);
+    if that fails, each article is tagged alone, so that only the one whose text breaks the tagger has
+    its entities stage fail."""
     if clean:
-        item = clean_input(item)
-        if isinstance(item, Rejection):
-            return item
-    return prepare(item, engine)
+        chunk = [clean_input(item) if isinstance(item, Article) else item for item in chunk]
+    articles = [item for item in chunk if isinstance(item, Article)]
+    try:
+        tagged = dict(zip(map(id, articles), find_mentions_many([a.text for a in articles]))) if articles else {}
+    except Exception:  # noqa: BLE001 - `prepare` tags each alone and records the failure on that article
+        tagged = {}
+    return [item if isinstance(item, Rejection) else prepare(item, engine, tagged=tagged.get(id(item)))
+            for item in chunk]
 
 
 def _worker_loop(inbox, outbox, clean: bool) -> None:
-    """A worker process: chunks of items in, their `_prepare_item` results (or the error) out, until None."""
+    """A worker process: chunks of items in, their `_prepare_chunk` results (or the error) out, until None."""
     engine = StoryEngine()
     while (chunk := inbox.get()) is not None:
         try:
-            outbox.put([_prepare_item(item, clean, engine) for item in chunk])
+            outbox.put(_prepare_chunk(chunk, clean, engine))
         except Exception as err:  # noqa: BLE001 - handed to the ingesting process, which raises it
             outbox.put(_WorkerError(f"{type(err).__name__}: {err}", err))
         # What outlives a chunk here is the models and the per-word caches: hundreds of thousands of

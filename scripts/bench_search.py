@@ -128,12 +128,15 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     data = args.build or Path(__file__).resolve().parents[2] / "shared" / "data" / "saudinewsnet"
+    day = args.queries_from or data / "2015-08-10.zip"
+    if not day.is_file():
+        raise SystemExit(f"bench_search: no day file to draw queries from at {day} (--queries-from)")
     if args.build and (not args.db.exists() or _empty(args.db)):
         build(args.db, args.build)
     opened = time.perf_counter()
     store = Store(args.db)  # an older database gets its search index here (migration 4)
     open_s = time.perf_counter() - opened
-    queries = draw_queries(args.queries_from or data / "2015-08-10.zip")
+    queries = draw_queries(day)
     timings: dict[str, list[float]] = {}
     hits = []
     for _ in range(args.runs):

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from rasd.conll import ConllError, chunks, decode, read_gold, score
-from rasd.ner import Mention, find_mentions, tag_sentences, tag_tokens, tokenize
+from rasd.ner import Mention, find_mentions, find_mentions_many, tag_sentences, tag_tokens, tokenize
 
 from .conftest import FIXTURES, SEEDS, run_rasd
 
@@ -82,6 +82,18 @@ def test_ner_find_mentions_offsets_slice_the_display_text(seed):
         assert m.start in bounds[0] and m.end in bounds[1]  # never inside a token
     assert [m.start for m in mentions] == sorted(m.start for m in mentions)
     assert any(m.type == "LOC" and m.text.endswith("العراق") for m in mentions)
+
+
+def test_ner_find_mentions_many_tags_as_one_text_at_a_time():
+    """An ingest worker tags its chunk of articles together: each text gets its own tokens and mentions,
+    as tagged alone (an empty text and a one-word one among them)."""
+    texts = [seed.read_text(encoding="utf-8") for seed in SEEDS]
+    records = json.loads((FIXTURES / "snn-2015-08-10-excerpt.json").read_text(encoding="utf-8"))
+    texts += ["", "الرياض"] + [r["content"] for r in records[:12]]
+    found = find_mentions_many(texts)
+    assert [m for _, m in found] == [find_mentions(text) for text in texts]
+    assert [t for t, _ in found] == [tokenize(text) for text in texts]
+    assert sum(len(m) for _, m in found) > 50
 
 
 def test_ner_find_mentions_of_known_names():

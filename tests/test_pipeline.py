@@ -6,6 +6,7 @@ import sqlite3
 
 from rasd import DEMO_DIR
 from rasd import pipeline as pipeline_module
+from rasd.article import Article, Rejection
 from rasd.ingest import read_paths
 from rasd.pipeline import Pipeline
 from rasd.report import story_report
@@ -84,6 +85,42 @@ def test_pipeline_without_failures_keeps_no_failure_marks(tmp_path):
                for r in store.db.execute("SELECT join_reason FROM articles"))
 
 
+def _prepared(result) -> tuple:
+    if isinstance(result, pipeline_module.Prepared):
+        return (result.article.id, [(m.start, m.end, m.type, m.text, m.titles, m.role) for m in result.mentions],
+                result.annotations, result.failures, result.features_json)
+    return ("rejected", result.path, result.reason)
+
+
+def test_a_workers_chunk_is_prepared_as_its_articles_one_by_one(monkeypatch):
+    """A worker tags its chunk's texts together (`ner.find_mentions_many`): the same mentions, quotes and
+    annotations as one article at a time; if tagging them together fails, each is tagged alone."""
+    from rasd.cluster import StoryEngine
+
+    engine = StoryEngine()
+
+    def read():  # afresh for each run: `prepare` dates an undated article in place
+        return list(read_paths([DEMO_DIR, FIXTURES / "snn-2015-08-10-excerpt.json"], clean=False))
+
+    def one(item):
+        if isinstance(item, Article):
+            item = pipeline_module.clean_input(item)
+        return item if isinstance(item, Rejection) else pipeline_module.prepare(item, engine)
+
+    alone = [_prepared(one(item)) for item in read()]
+    items = read()
+    chunked = [_prepared(r) for k in range(0, len(items), 4)
+               for r in pipeline_module._prepare_chunk(items[k:k + 4], True, engine)]
+    assert chunked == alone and len(alone) > 10 and any(mentions for _, mentions, *_ in alone)
+
+    def broken(texts):
+        raise RuntimeError("tagger broke on the batch")
+
+    monkeypatch.setattr(pipeline_module, "find_mentions_many", broken)
+    fallback = [_prepared(r) for r in pipeline_module._prepare_chunk(read()[:4], True, engine)]
+    assert fallback == alone[:4]
+
+
 def test_per_article_stages_leave_no_reference_cycles():
     """Workers freeze what outlives a chunk (`gc.freeze`), which is only safe while preparing an
     article makes no reference cycles: they would never be collected. Real seeds and SaudiNewsNet."""
@@ -100,6 +137,7 @@ def test_per_article_stages_leave_no_reference_cycles():
     try:
         for item in items:
             _prepare_item(item, True, engine)
+        pipeline_module._prepare_chunk(items[:4], True, engine)  # a worker's chunk, tagged together
         gc.collect()
         cycles = [type(o).__name__ for o in gc.garbage]
     finally:
