@@ -165,12 +165,12 @@ def _prepare_chunk(chunk: list[Article | Rejection], clean: bool, engine: StoryE
     its entities stage fail."""
     if clean:
         chunk = [clean_input(item) if isinstance(item, Article) else item for item in chunk]
-    articles = [item for item in chunk if isinstance(item, Article)]
+    texts = [item.text for item in chunk if isinstance(item, Article)]
     try:
-        tagged = dict(zip(map(id, articles), find_mentions_many([a.text for a in articles]))) if articles else {}
+        tagged = iter(find_mentions_many(texts) if texts else ())
     except Exception:  # noqa: BLE001 - `prepare` tags each alone and records the failure on that article
-        tagged = {}
-    return [item if isinstance(item, Rejection) else prepare(item, engine, tagged=tagged.get(id(item)))
+        tagged = iter(())
+    return [item if isinstance(item, Rejection) else prepare(item, engine, tagged=next(tagged, None))
             for item in chunk]
 
 
