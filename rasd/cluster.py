@@ -10,7 +10,9 @@ shipped as `data/join_model.json`) turns the signals into the probability that t
 to the story; the article joins the most probable story when that probability passes the model's
 learned cut, else it opens a new story -- unless it shares a *hot incident key* (`incidents`: "bombing"
 + "Asir", in a handful of articles within a day) with a candidate story: reactions to one happening
-are far apart by content, each headline naming its reactor, and join that way.
+are far apart by content, each headline naming its reactor, and join that way. A standing item (a
+press review, a cartoon, a news brief: `features.standing_kind`) is a story of its own, joined only by
+its copies.
 
 Stories are linked into *threads* (the same long-running matter, months or years apart) when a new
 story shares several rare names and enough vocabulary with an older story of any age.
@@ -230,6 +232,7 @@ class StoryState:
     absorbed: int = 0  # members that are not copies
     seed_places: frozenset[str] = frozenset()  # places the founding member's title names: where it happened
     incidents: dict[tuple[str, str], int] | None = None  # its members' incident keys (`incidents`), None if none
+    standing: bool = False  # opened by a standing item (`features.standing_kind`): joined by its copies only
     _anchors: tuple[int, dict[str, float]] = (0, {})
     _burst: tuple[tuple, dict[str, float]] = ((), {})
     _pool: tuple[int, dict[str, float]] = (-1, {})
@@ -653,6 +656,8 @@ class StoryEngine:
                 return Decision(story_id, round(jaccard, 3),
                                 {"decision": "copy", "copy_of": original, "jaccard": round(jaccard, 3)},
                                 copy_of=canonical)
+        if feats.standing:  # a press review, cartoon or brief is a story of its own
+            return Decision(None, 1.0, {"decision": "new", "standing": feats.standing})
         candidates = found = self.candidates(feats)
         # Single-link guard: a story is joined only through a member the article is individually close
         # to, so a big story's broad centroid cannot keep swallowing loosely related items (snowballing).
@@ -733,8 +738,11 @@ class StoryEngine:
 
         Looked for among stories of any age that share rare names with the new story, or share its
         indexed vocabulary; a link needs several shared names and enough body similarity, or a
-        clearly similar headline with some body similarity.
+        clearly similar headline with some body similarity. A standing item (a press review, a cartoon)
+        continues nothing: yesterday's cartoon has the same headline.
         """
+        if feats.standing:
+            return None
         counts: Counter[int] = Counter()  # story id -> names shared, in first-seen order
         for name in feats.names:
             counts.update(self.name_index.get(name, ())[-200:])
@@ -772,14 +780,15 @@ class StoryEngine:
         """Record an article's final placement in the in-memory state."""
         story = self.stories.get(story_id)
         if story is None:
-            story = self.stories[story_id] = StoryState(story_id, thread_id)
+            story = self.stories[story_id] = StoryState(story_id, thread_id, standing=bool(feats.standing))
         if copy_of is None:
             feats.intern()
             self.burst.observe(rowid, feats)
             story.thaw()  # packed, it is pushed again just below
             story.absorb(feats)
             self._note_window(story)
-            self._index_story(story, feats)
+            if not story.standing:  # out of the index, it is neither a candidate nor a thread to continue
+                self._index_story(story, feats)
             keys = incident_keys(feats.lede, place_stems())
             if keys:
                 self.incidents.observe(rowid, keys, feats.time)

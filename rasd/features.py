@@ -21,11 +21,11 @@ from functools import lru_cache, partial
 import numpy as np
 
 from . import DATA_DIR
-from .normalize import WORDS, LETTER_MAP, STEM_LETTER_MAP, fold_digits, fold_letters, fold_punctuation, fold_stem_letters, strip_marks, word_cache
+from .normalize import WORDS, LETTER_MAP, matching_form, STEM_LETTER_MAP, fold_digits, fold_letters, fold_punctuation, fold_stem_letters, strip_marks, word_cache
 
 __all__ = ["Features", "IdfTable", "article_features", "stem_tokens", "name_tokens", "cosine", "idf_table", "skeleton",
            "learned_places",
-           "stem_idf", "topic_vector", "TIME_WORDS"]
+           "stem_idf", "standing_kind", "topic_vector", "TIME_WORDS"]
 
 _STEM_MAP = str.maketrans(STEM_LETTER_MAP)  # for single words; whole texts go through fold_stem_letters
 _NAME_MAP = str.maketrans(LETTER_MAP)
@@ -66,11 +66,12 @@ class Features:
     time: float | None  # days since the epoch, None when the article has no date
     lede: dict[str, float] = field(default_factory=dict)  # title + opening sentences: where the event is
     stems: frozenset[str] = field(default_factory=frozenset, compare=False)  # every stem read; not stored
+    standing: str | None = None  # "press review", "cartoon" or "news brief" (`standing_kind`), else None
     topic: np.ndarray | None = field(default=None, compare=False, repr=False)  # see topic_vector; not stored
 
     def to_json(self) -> dict:
         return {"t": self.title, "b": self.body, "n": self.names, "d": self.numbers, "time": self.time,
-                "l": self.lede}
+                "l": self.lede} | ({"s": self.standing} if self.standing else {})
 
     def intern(self) -> "Features":
         """Share key strings with every other article's (`sys.intern`): kept stories hold each stem once,
@@ -84,7 +85,8 @@ class Features:
 
     @classmethod
     def from_json(cls, data: dict) -> "Features":
-        return cls(data["t"], data["b"], data["n"], data["d"], data["time"], data.get("l") or data["t"])
+        return cls(data["t"], data["b"], data["n"], data["d"], data["time"], data.get("l") or data["t"],
+                   standing=data.get("s"))
 
 
 @dataclass
@@ -224,6 +226,25 @@ def _name_test(threshold: float, common: float) -> Callable[[str], float]:
     return test
 
 
+# Standing items: a newspaper's daily cartoon, a press review (`اهتمامات الصحف المغربية`), a news brief
+# (`موجز دوليات`). Each covers several happenings or none, so it is a story of its own (the task's
+# granularity: "a multi-topic item ... is a story of its own"), and the story engine neither joins one
+# nor lets another article join it. Known by how the headline opens (after a wire's `عام / ` desk);
+# matched on the folded headline, so `الصحافة`/`الصحافه` and `أبرز`/`ابرز` are one spelling.
+_STANDING = tuple((kind, re.compile(rf"^(?:[^\W\d_]+ / )?(?:{pattern})(?![^\W\d_])")) for kind, pattern in (
+    ("press review", r"اهتمامات الصحف|(?:ابرز |اهم )?عناوين الصحف|جوله في الصحف|جوله في الصحافه|جوله الصحافه"
+                     r"|قراءه في الصحف"),
+    ("cartoon", r"(?:ال)?كاريكاتير|(?:ال)?كاريكاتور"),
+    ("news brief", r"موجز|اخبار متفرقه|متفرقات"),
+))
+
+
+def standing_kind(title: str) -> str | None:
+    """The kind of standing item a headline opens (`_STANDING`), or None for an article about a happening."""
+    folded = matching_form(title.strip())
+    return next((kind for kind, pattern in _STANDING if pattern.match(folded)), None)
+
+
 _TEXT_CHARS = 6000  # the engine reads no further (400 stems, names and numbers from the first 3000)
 LEDE_STEMS = 50
 
@@ -249,6 +270,7 @@ def article_features(title: str, text: str, time: float | None, rare_below: floa
         time=time,
         lede=_tfidf(title_stems * 2 + body_stems[:LEDE_STEMS], idf, 40),
         stems=frozenset(title_stems + body_stems),
+        standing=standing_kind(title),
     )
 
 

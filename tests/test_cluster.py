@@ -295,3 +295,59 @@ def test_frozen_stories_decide_as_unfrozen_ones(monkeypatch):
         for part in ("title", "body", "lede", "df", "lede_df", "names"):
             assert list(getattr(story, part).items()) == list(getattr(twin, part).items()), part
         assert (story.numbers, story.indexed, story.size) == (twin.numbers, twin.indexed, twin.size)
+
+
+def test_standing_kind_reads_the_headline_opening():
+    from rasd.features import standing_kind
+
+    assert standing_kind("عام / اهتمامات الصحف المغربية") == "press review"
+    assert standing_kind("أبرز عناوين الصحف السعودية") == "press review"
+    assert standing_kind("سياسي / جولة في الصحافة العالمية") == "press review"
+    assert standing_kind("كاريكاتير 2015/7/26") == standing_kind("الكاريكاتير") == "cartoon"
+    assert standing_kind("موجز أقتصاد") == "news brief"
+    # articles about a happening that name the format, and words that only begin like one
+    for title in ("رسامو الكاريكاتير يسلطون الضوء على أهميته ويدعون لدعمه", "ليس كاريكاتيرا .. إنه الواقع !",
+                  "صفقات اندماج واستحواذ الصحف العالمية", "موجزات", "الرئيس الأفغاني يجري اتصالا هاتفيًا", ""):
+        assert standing_kind(title) is None, title
+
+
+@pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
+def test_standing_items_are_stories_of_their_own():
+    """SPA's press reviews (Moroccan, Tunisian, Iraqi ... papers, one item each within two minutes) and the
+    outlets' daily cartoons are each a story of their own (the gold granularity: a multi-topic item is);
+    sharing a template, the engine glued the three cartoons (empty texts, one headline) into one story, and
+    on the whole day two pairs of reviews. A copy of a review still joins it, and neither a review nor a
+    cartoon continues a thread. Real 2015-08-10 items, the restart case through the stored features."""
+    from rasd.cluster import StoryEngine
+    from rasd.features import Features
+
+    with zipfile.ZipFile(DAYS / "2015-08-10.zip") as archive:
+        records = json.loads(archive.read(archive.namelist()[0]))
+    picked = sorted((r for r in records if "اهتمامات الصحف" in r["title"] or r["title"].startswith("كاريكاتير")
+                     or "الرئيس الأفغاني" in r["title"]), key=lambda r: r["date_extracted"])
+    reviews = [r for r in picked if "اهتمامات الصحف" in r["title"]]
+    assert len(reviews) == 9 and sum(r["title"].startswith("كاريكاتير") for r in picked) == 3
+    engine = StoryEngine()
+    placed = place_records(engine, picked)
+    standing = [(story, decision) for r, (story, decision, feats) in zip(picked, placed)
+                if "الأفغاني" not in r["title"]]
+    assert len(standing) == 12 and len({story for story, _ in standing}) == 12
+    assert all(d.reason["decision"] == "new" and d.reason["standing"] in ("press review", "cartoon")
+               for _, d in standing)
+    other = next(story for r, (story, _, _) in zip(picked, placed) if "الأفغاني" in r["title"])
+    assert other not in {story for story, _ in standing}
+    # a reprint of a review (another outlet, same text) is its copy, in its story
+    review = reviews[0]
+    feats, sig = engine.features(review["title"], review["content"], review["date_extracted"])
+    copy = engine.decide(feats, sig)
+    assert copy.reason["decision"] == "copy" and copy.story == placed[picked.index(review)][0]
+    assert engine.thread_for(feats) is None
+    # rebuilt from the stored features, a review still opens its own story
+    again = StoryEngine()
+    for rowid, (r, (story, _, feats)) in enumerate(zip(picked, placed), start=1):
+        again.register(rowid, r["url"], story, story, Features.from_json(feats.to_json()), None, None)
+    assert all(again.stories[story].standing for story, _ in standing)
+    second = reviews[1]
+    feats, _ = again.features(second["title"] + " ", second["content"] + "\nتحديث", second["date_extracted"])
+    assert again.decide(feats, None).reason.get("standing") == "press review"
+    assert all(not again.stories[s.id].standing for s in again.candidates(feats))
