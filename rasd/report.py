@@ -203,6 +203,8 @@ def render_story(report: dict, indent: str = "", analysis: bool = True) -> str:
             shown = via and via.get("written", via)
             where = f"; through the incident at {', '.join(shown['where'])} ({', '.join(shown['words'])})" if via else ""
             lines.append(f"{indent}    joined with score {join.get('score')} ({signals}{where})")
+        elif join.get("standing"):
+            lines.append(f"{indent}    a {join['standing']}: a story of its own")
     return "\n".join(lines)
 
 

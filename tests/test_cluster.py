@@ -351,3 +351,26 @@ def test_standing_items_are_stories_of_their_own():
     feats, _ = again.features(second["title"] + " ", second["content"] + "\nتحديث", second["date_extracted"])
     assert again.decide(feats, None).reason.get("standing") == "press review"
     assert all(not again.stories[s.id].standing for s in again.candidates(feats))
+
+
+@pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
+def test_standing_item_says_why_it_stands_alone(tmp_path):
+    """`rasd ingest` of SPA's press reviews: `rasd story ID` (text and JSON) and the story page say the
+    review opened a story of its own as a standing item."""
+    from rasd.web import render, story_view
+
+    from .conftest import run_rasd
+
+    with zipfile.ZipFile(DAYS / "2015-08-10.zip") as archive:
+        records = [r for r in json.loads(archive.read(archive.namelist()[0])) if "اهتمامات الصحف" in r["title"]]
+    feed, db = tmp_path / "reviews.jsonl", tmp_path / "rasd.db"
+    feed.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records[:4]) + "\n", encoding="utf-8")
+    rasd_json("ingest", str(feed), db=db)
+    stories = rasd_json("stories", db=db)
+    assert len(stories) == 4 and all(len(s["article_ids"]) == 1 for s in stories)
+    report = rasd_json("story", str(stories[0]["id"]), db=db)
+    assert report["articles"][0]["join"]["standing"] == "press review"
+    text = run_rasd("story", str(stories[0]["id"]), db=db, check=True).stdout
+    assert "a press review: a story of its own" in text
+    html = render("story.html", data=report, meta={}, query={}, view=story_view(report)).body.decode()
+    assert "مادة ثابتة قائمة بذاتها: عرض الصحف" in html
