@@ -11,7 +11,13 @@ candidate that is the article's gold story is a positive, every other candidate 
 article is placed in its gold story, as a perfect engine would have placed it, and the run goes on.
 A logistic regression (scikit-learn) is fit on those rows. The probability cut at which an article
 opens a new story instead of joining its best candidate is then chosen by maximising B-cubed F1 in
-a real (not teacher-forced) run of the engine over the training slices.
+a real (not teacher-forced) run of the engine over the training *days*: every outlet of the day
+ingested, the gold articles scored -- the condition rasd runs in, and is graded in (a whole day of
+news). Chosen on the slices alone, the cut was the edge of a flat plateau that moved with any small
+change to the rows (0.2-0.35 across folds); left one day out, choosing it on whole days gave 0.9387
+on the slices and 0.9391 on whole days against 0.9364 and 0.9357 (B-cubed F1, mean of five days).
+The shipped model's cut is the best on whole days among those that keep every slice at its pinned
+floor (`eval/floors.json`).
 
 Cross-validation: leave one gold day out, train on the others, evaluate with the real pipeline on
 the held-out day; these are the honest figures. The shipped model is trained on all gold days.
@@ -37,17 +43,18 @@ CUTS = [0.05, 0.08, 0.1, 0.12] + [round(0.05 * i, 2) for i in range(3, 19)]
 
 
 class Slice:
-    """One gold day: its prepared articles' features, in order, and the gold labels."""
+    """One gold day: its prepared articles' features, in order, and the gold labels; with `full_day`,
+    every outlet's articles of that day (the gold ones scored)."""
 
-    def __init__(self, gold_path: Path):
+    def __init__(self, gold_path: Path, full_day: bool = False):
         self.name = gold_path.stem
         self.path = gold_path
         self.gold = load_gold(gold_path)
-        self.records = slice_records(gold_path)
+        self.records = slice_records(gold_path, full_day)
         engine = StoryEngine()
         self.items = []
         for art in prepared_articles(self.records):
-            if art.id not in self.gold:
+            if art.id not in self.gold and not full_day:
                 continue
             feats, sig = engine.features(art.title, art.text, art.published)
             self.items.append((art.id, feats, sig))
@@ -119,7 +126,19 @@ def online(sl: Slice, model: JoinModel) -> dict[str, int]:
     return out
 
 
-def fit(slices: list[Slice], c: float = 0.1, verbose: bool = True) -> JoinModel:
+def pinned_floors() -> dict[str, float]:
+    """Each gold slice's pinned B-cubed F1 floor (`eval/floors.json`, which `make eval` and the tests hold)."""
+    path = ROOT / "eval" / "floors.json"
+    data = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    return {name: floor["bcubed_f1"] for name, floor in data.items() if "bcubed_f1" in floor}
+
+
+def fit(slices: list[Slice], c: float = 0.1, verbose: bool = True, days: list[Slice] | None = None,
+        floors: dict[str, float] | None = None) -> JoinModel:
+    """The join model learnt from teacher-forced runs over `slices`, its cut chosen on real runs over
+    `days` (the same gold days with every outlet ingested; the slices when not given). With `floors`
+    (the shipped model), only among the cuts that keep every slice at or above its pinned floor: the
+    floors only go up, and a cut a hair better on whole days must not trade one away."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
@@ -141,15 +160,23 @@ def fit(slices: list[Slice], c: float = 0.1, verbose: bool = True) -> JoinModel:
     model = JoinModel({n: round(float(w), 4) for n, w in zip(names, clf.coef_[0])},
                       round(float(clf.intercept_[0]), 4), 0.5, INTERACTIONS)
     best = None
+    below: list[float] = []  # cuts that would put a slice under its floor
     for cut in CUTS:
         model.cut = cut
-        f1s = [bcubed(online(sl, model), sl.gold)["f1"] for sl in slices]
+        if floors and any(bcubed(online(sl, model), sl.gold)["f1"] < floors[sl.name] - 1e-9
+                          for sl in slices if sl.name in floors):
+            below.append(cut)
+            continue
+        f1s = [bcubed(online(sl, model), sl.gold)["f1"] for sl in days or slices]
         mean = sum(f1s) / len(f1s)
         if best is None or mean > best[1] + 1e-9:
             best = (cut, mean)
+    if best is None:
+        raise SystemExit(f"no cut keeps every gold slice at its floor ({ROOT / 'eval' / 'floors.json'})")
     model.cut = best[0]
     if verbose:
-        print(f"  cut {best[0]} (training B3 F1 {best[1]:.3f})", file=sys.stderr)
+        kept = f"; {len(below)} cuts would fall under a floor: {below}" if below else ""
+        print(f"  cut {best[0]} (training {'days' if days else 'slices'} B3 F1 {best[1]:.3f}{kept})", file=sys.stderr)
     return model
 
 
@@ -171,11 +198,12 @@ def main() -> None:
     args = parser.parse_args()
     paths = gold_files()
     slices = [Slice(p) for p in paths]
+    days = [Slice(p, full_day=True) for p in paths]
     if not args.no_cv:
         print("Cross-validation (leave one day out, real pipeline on it):")
     for held in range(0 if args.no_cv else len(slices)):
         train = [s for i, s in enumerate(slices) if i != held]
-        model = fit(train, args.C)
+        model = fit(train, args.C, days=[d for i, d in enumerate(days) if i != held])
         for full_day in (False, True):
             result = evaluate(model, paths[held], full_day)
             print(f"  train {'+'.join(s.name[4:14] for s in train)} -> {slices[held].name} "
@@ -183,7 +211,7 @@ def main() -> None:
     if args.cv_only:
         return
     print("Final model (trained on all gold days):")
-    model = fit(slices, args.C)
+    model = fit(slices, args.C, days=days, floors=pinned_floors())
     model_json = model.to_json() | {"signals": list(SIGNALS), "trained_on": [s.name for s in slices]}
     args.out.write_text(json.dumps(model_json, indent=1) + "\n", encoding="utf-8")
     print(f"  -> {args.out}")
