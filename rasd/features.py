@@ -21,6 +21,7 @@ from functools import lru_cache, partial
 import numpy as np
 
 from . import DATA_DIR
+from .clean import clean_title
 from .normalize import WORDS, LETTER_MAP, matching_form, STEM_LETTER_MAP, fold_digits, fold_letters, fold_punctuation, fold_stem_letters, strip_marks, word_cache
 
 __all__ = ["Features", "IdfTable", "article_features", "stem_tokens", "name_tokens", "cosine", "idf_table", "skeleton",
@@ -229,9 +230,9 @@ def _name_test(threshold: float, common: float) -> Callable[[str], float]:
 # Standing items: a newspaper's daily cartoon, a press review (`اهتمامات الصحف المغربية`), a news brief
 # (`موجز دوليات`). Each covers several happenings or none, so it is a story of its own (the task's
 # granularity: "a multi-topic item ... is a story of its own"), and the story engine neither joins one
-# nor lets another article join it. Known by how the headline opens (after a wire's `عام / ` desk);
-# matched on the folded headline, so `الصحافة`/`الصحافه` and `أبرز`/`ابرز` are one spelling.
-_STANDING = tuple((kind, re.compile(rf"^(?:[^\W\d_]+ / )?(?:{pattern})(?![^\W\d_])")) for kind, pattern in (
+# nor lets another article join it. Known by how the headline opens, once `clean.clean_title` has cut a
+# wire's desk label (`عام / `); matched on the folded headline, so `الصحافة`/`الصحافه` are one spelling.
+_STANDING = tuple((kind, re.compile(rf"^(?:{pattern})(?![^\W\d_])")) for kind, pattern in (
     ("press review", r"اهتمامات الصحف|(?:ابرز |اهم )?عناوين الصحف|جوله في الصحف|جوله في الصحافه|جوله الصحافه"
                      r"|قراءه في الصحف"),
     ("cartoon", r"(?:ال)?كاريكاتير|(?:ال)?كاريكاتور"),
@@ -241,7 +242,7 @@ _STANDING = tuple((kind, re.compile(rf"^(?:[^\W\d_]+ / )?(?:{pattern})(?![^\W\d_
 
 def standing_kind(title: str) -> str | None:
     """The kind of standing item a headline opens (`_STANDING`), or None for an article about a happening."""
-    folded = matching_form(title.strip())
+    folded = matching_form(clean_title(title))
     return next((kind for kind, pattern in _STANDING if pattern.match(folded)), None)
 
 
