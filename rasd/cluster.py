@@ -44,7 +44,8 @@ import numpy as np
 from . import DATA_DIR
 from .dates import day_number
 from .dedupe import CopyIndex, decode, pack, shingles, signature
-from .features import Features, article_features, cosine, idf_table, learned_places, stem_idf, topic_rank, topic_vector
+from .features import (Features, article_features, cosine, idf_table, learned_places, standing_kind, stem_idf,
+                       topic_rank, topic_vector)
 from .incidents import IncidentCounts, incident_keys
 
 __all__ = ["Decision", "JoinModel", "StoryEngine", "StoryState", "SIGNALS", "day_number"]
@@ -827,10 +828,17 @@ class StoryEngine:
         self._window_lo[sid], self._window_hi[sid] = story.window or (-np.inf, np.inf)
 
     def load(self, rows) -> None:
-        """Rebuild the state from stored rows (rowid, id, story_id, thread_id, copy_of, features)."""
+        """Rebuild the state from stored rows (rowid, id, story_id, thread_id, copy_of, features, title).
+
+        Features stored before standing items were marked have no `"s"`: a press review in such a store
+        is read from its headline (`standing_kind`) as it is on ingest, so that a store continued with new
+        days decides as one built afresh (without it, old reviews stayed candidates for new articles)."""
         for row in rows:
             if row["story_id"] is None or not row["features"]:
                 continue
             data = json.loads(row["features"])
-            self.register(row["rowid"], row["id"], row["story_id"], row["thread_id"],
-                          Features.from_json(data), data.get("m"), row["copy_of"])
+            feats = Features.from_json(data)
+            if "s" not in data and row["title"]:
+                feats.standing = standing_kind(row["title"])
+            self.register(row["rowid"], row["id"], row["story_id"], row["thread_id"], feats, data.get("m"),
+                          row["copy_of"])

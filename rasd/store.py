@@ -207,7 +207,7 @@ class Store:
     def engine_rows(self) -> Iterator[sqlite3.Row]:
         """What the story engine needs to rebuild its in-memory indexes, in ingest order."""
         yield from self.db.execute(
-            "SELECT a.rowid, a.id, a.story_id, s.thread_id, a.copy_of, a.features FROM articles a"
+            "SELECT a.rowid, a.id, a.story_id, s.thread_id, a.copy_of, a.features, a.title FROM articles a"
             " LEFT JOIN stories s ON s.id = a.story_id ORDER BY a.rowid")
 
     # -- search index (rasd/search.py decides the keys and the query) ---------------------------

@@ -354,6 +354,38 @@ def test_standing_items_are_stories_of_their_own():
 
 
 @pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
+def test_standing_items_in_a_store_from_before_they_were_marked(tmp_path):
+    """A store written before standing items were marked holds features without `"s"`: reopened, its press
+    reviews are read from their headlines, so a new article from the same template opens its own story
+    instead of joining an old review's (the engine glued two of SPA's 2015-08-10 reviews that way)."""
+    import sqlite3
+
+    from rasd.pipeline import Pipeline
+    from rasd.store import Store
+
+    with zipfile.ZipFile(DAYS / "2015-08-10.zip") as archive:
+        records = [r for r in json.loads(archive.read(archive.namelist()[0])) if "اهتمامات الصحف" in r["title"]]
+    feed, db = tmp_path / "reviews.jsonl", tmp_path / "old.db"
+    feed.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records[:3]) + "\n", encoding="utf-8")
+    rasd_json("ingest", str(feed), db=db)
+    with sqlite3.connect(db) as con:  # as an older rasd stored them
+        rows = con.execute("SELECT rowid, features FROM articles").fetchall()
+        for rowid, features in rows:
+            data = json.loads(features)
+            assert data.pop("s") == "press review"
+            con.execute("UPDATE articles SET features = ? WHERE rowid = ?", (json.dumps(data), rowid))
+    engine = Pipeline(Store(db)).engine
+    assert len(engine.stories) == 3 and all(story.standing for story in engine.stories.values())
+    assert not engine.event_index and not engine.name_index  # none of them is a candidate for a new article
+    # an article that is not a standing item is still read as one: nothing marks it
+    plain = tmp_path / "plain.jsonl"
+    _day_excerpt("2015-08-10", 5, plain)
+    rasd_json("ingest", str(plain), db=db)
+    engine = Pipeline(Store(db)).engine
+    assert sum(not story.standing for story in engine.stories.values()) >= 4 and engine.event_index
+
+
+@pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
 def test_standing_item_says_why_it_stands_alone(tmp_path):
     """`rasd ingest` of SPA's press reviews: `rasd story ID` (text and JSON) and the story page say the
     review opened a story of its own as a standing item."""
