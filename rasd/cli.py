@@ -39,16 +39,29 @@ def open_store(path: str) -> Store:
         raise click.ClickException(f"{err}. Point --db at a rasd database or a new file.") from None
 
 
-def with_store(fn):
-    """Open the --db store for the command and close it afterwards."""
-    @functools.wraps(fn)
-    def wrapper(db_path, *args, **kwargs):
-        store = open_store(db_path)
-        try:
-            return fn(store, *args, **kwargs)
-        finally:
-            store.close()
-    return wrapper
+def require_db(path: str) -> None:
+    """A command that only reads: stop when --db names no file, rather than let SQLite create an empty
+    database there and answer "No stories." for a mistyped path."""
+    if path != ":memory:" and not Path(path).exists():
+        raise click.ClickException(f"no database at {path}; create one with `rasd ingest FILES --db {path}`"
+                                   " or point --db (env RASD_DB) at one")
+
+
+def with_store(fn=None, *, create: bool = False):
+    """Open the --db store for the command and close it afterwards; only a command that writes articles
+    (`create`) may start a new database file."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(db_path, *args, **kwargs):
+            if not create:
+                require_db(db_path)
+            store = open_store(db_path)
+            try:
+                return fn(store, *args, **kwargs)
+            finally:
+                store.close()
+        return wrapper
+    return decorate(fn) if fn is not None else decorate
 
 
 def _date_option(ctx, param, value):
@@ -102,7 +115,7 @@ def run_ingest(store: Store, paths, max_size_mb: float, source: str | None, quie
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Processes for the per-article stages (NER, dates, quotes, numbers); 2 or more pays off on large inputs.")
-@with_store
+@with_store(create=True)
 def ingest(store, paths, as_json, max_size_mb, source, quiet, workers):
     """Read files, directories and .zip archives (txt, HTML, JSON, JSONL, RSS/Atom) into the database.
 
@@ -126,7 +139,7 @@ def ingest(store, paths, as_json, max_size_mb, source, quiet, workers):
 @click.option("--until", callback=_date_option, help="Only stories that began on or before this date.")
 @click.option("--source", help="Only stories with an article from this outlet.")
 @click.option("--thread", type=int, help="Only the stories of this thread.")
-@click.option("--limit", type=int, default=None, help="At most this many stories.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="At most this many stories.")
 @with_store
 def stories(store, as_json, since, until, source, thread, limit):
     """List stories, most recently active first."""
@@ -357,6 +370,7 @@ def search(store, query, as_json, source, since, until, entity, story_id, limit,
 @db_option()
 def reindex(db_path):
     """Rebuild the search index from the stored articles (after upgrading rasd's search keys)."""
+    require_db(db_path)
     store = open_store(db_path)
     try:
         click.echo(f"indexed {store.reindex_search()} articles for search")
@@ -600,6 +614,7 @@ def _gold_texts(gold_ids: set[str], store_path: str, paths) -> dict[str, str]:
         texts = {a.id: a.text for a in _read_articles(paths) if a.id in gold_ids}
         where = ", ".join(map(str, paths))
     else:
+        require_db(store_path)
         store = open_store(store_path)
         try:
             texts = {i: row[0] for i in gold_ids

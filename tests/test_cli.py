@@ -99,6 +99,24 @@ def test_cli_bad_database_file(tmp_path):
     assert proc.returncode == 1 and "x.db" in proc.stderr
 
 
+@pytest.mark.parametrize("command", [("stories",), ("story", "1"), ("thread", "1"), ("search", "العراق"),
+                                     ("entities",), ("entity", "1"), ("rejections",), ("reindex",),
+                                     ("export", "--format", "jsonl")])
+def test_cli_read_commands_make_no_database(tmp_path, command):
+    """A mistyped --db is named, not answered with "No stories." from an empty database SQLite made there."""
+    missing = tmp_path / "typo.db"
+    proc = run_rasd(*command, db=missing)
+    assert proc.returncode == 1 and f"no database at {missing}" in proc.stderr and "rasd ingest" in proc.stderr
+    assert not missing.exists()
+
+
+def test_cli_stories_limit_must_be_positive(db, seed_dir):
+    run_rasd("ingest", str(seed_dir), db=db, check=True)
+    assert len(rasd_json("stories", "--limit", "2", db=db)) == 2
+    proc = run_rasd("stories", "--limit", "-3", db=db)  # was read as "all but the last three"
+    assert proc.returncode == 2 and "--limit" in proc.stderr
+
+
 def test_cli_eval_stories(db, seed_dir, tmp_path):
     rasd_json("ingest", str(seed_dir), db=db)
     gold = tmp_path / "gold.jsonl"

@@ -243,6 +243,11 @@ def test_timex_cli_dates_stdin_and_bad_base():
 
 
 def test_timex_cli_eval_dates_needs_ingested_articles(db):
+    from rasd.store import Store
+
+    proc = run_rasd("eval", "dates", str(GOLD), db=db)  # no database there: none is made
+    assert proc.returncode == 1 and f"no database at {db}" in proc.stderr and not Path(db).exists()
+    Store(db).close()  # a database without the gold's articles
     proc = run_rasd("eval", "dates", str(GOLD), db=db)
     assert proc.returncode == 1 and "ingest them first" in proc.stderr
 
