@@ -38,6 +38,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
+from operator import itemgetter
 
 import numpy as np
 
@@ -79,15 +81,22 @@ _STEM_IDS_LOCK = threading.Lock()  # two engines growing it at once must not giv
 
 def packed(vec: dict[str, float], grow: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """A sparse vector as (stem ids, weights) arrays sorted by id: ~12 bytes a term, not a dict entry's ~100.
-    Stems no member has had are left out unless `grow` (they cannot match one)."""
+    Stems no member has had are left out unless `grow` (they cannot match one). New stems get ids in the
+    vector's order, so an engine rebuilt from the store numbers them as the one that ingested them did."""
+    ids, count = _STEM_IDS, len(vec)
     if grow:
         with _STEM_IDS_LOCK:
-            pairs = [(_STEM_IDS.setdefault(t, len(_STEM_IDS)), w) for t, w in vec.items()]
+            for term in vec:
+                if term not in ids:
+                    ids[term] = len(ids)
+        found = np.fromiter(map(ids.__getitem__, vec), np.int32, count)
+        weights = np.fromiter(vec.values(), np.float64, count)
     else:
-        pairs = [(i, w) for t, w in vec.items() if (i := _STEM_IDS.get(t)) is not None]
-    pairs.sort()
-    return (np.fromiter((i for i, _ in pairs), np.int32, len(pairs)),
-            np.fromiter((w for _, w in pairs), np.float64, len(pairs)))
+        found = np.fromiter(map(ids.get, vec, repeat(-1)), np.int32, count)
+        known = found >= 0
+        found, weights = found[known], np.fromiter(vec.values(), np.float64, count)[known]
+    order = np.argsort(found, kind="stable")
+    return found[order], weights[order]
 
 
 class Members:
@@ -293,18 +302,19 @@ class StoryState:
     def absorb(self, feats: Features, keep: int = 150) -> None:
         for vec_name in ("title", "body", "lede"):
             vec = getattr(self, vec_name)
+            get = vec.get
             for term, weight in getattr(feats, vec_name).items():
-                vec[term] = vec.get(term, 0.0) + weight
+                vec[term] = get(term, 0.0) + weight
             if len(vec) > keep:
-                vec = dict(sorted(vec.items(), key=lambda kv: -kv[1])[:keep])
+                vec = dict(sorted(vec.items(), key=itemgetter(1), reverse=True)[:keep])
                 setattr(self, vec_name, vec)
-        self.title_norm = math.sqrt(sum(w * w for w in self.title.values())) or 1.0
-        self.body_norm = math.sqrt(sum(w * w for w in self.body.values())) or 1.0
-        self.lede_norm = math.sqrt(sum(w * w for w in self.lede.values())) or 1.0
-        for term in feats.body:
-            self.df[term] = self.df.get(term, 0) + 1
-        for term in feats.lede:
-            self.lede_df[term] = self.lede_df.get(term, 0) + 1
+        self.title_norm = math.sqrt(sum([w * w for w in self.title.values()])) or 1.0
+        self.body_norm = math.sqrt(sum([w * w for w in self.body.values()])) or 1.0
+        self.lede_norm = math.sqrt(sum([w * w for w in self.lede.values()])) or 1.0
+        for counts, terms in ((self.df, feats.body), (self.lede_df, feats.lede)):
+            get = counts.get
+            for term in terms:
+                counts[term] = get(term, 0) + 1
         if not self.absorbed:
             self.seed_places = title_places(feats.title)
         self.absorbed += 1
@@ -400,7 +410,7 @@ class ArticleBurst:
 def article_burst(feats: Features, burst: Burst) -> ArticleBurst:
     """Computed once per article, then compared with every candidate story."""
     words = burst.weights(feats.stems or (feats.body.keys() | feats.lede.keys()), feats.time)
-    lede = sorted(((t, w) for t, w in words.items() if t in feats.lede), key=lambda kv: -kv[1])[:8]
+    lede = sorted(((t, w) for t, w in words.items() if t in feats.lede), key=itemgetter(1), reverse=True)[:8]
     return ArticleBurst(words, dict(lede))
 
 
@@ -588,10 +598,10 @@ class StoryEngine:
 
     # -- candidates ---------------------------------------------------------------------------
     def _index_story(self, story: StoryState, feats: Features) -> None:
-        top = sorted(feats.body.items(), key=lambda kv: -kv[1])
-        terms = [t for t, _ in top if t not in self._common][:_INDEX_BODY_TERMS] + list(feats.title)
-        for term in terms:
-            if term not in story.indexed and term not in self._common:
+        common = self._common
+        top = sorted(feats.body.items(), key=itemgetter(1), reverse=True)  # stable: ties in insertion order
+        for term in [t for t, _ in top if t not in common][:_INDEX_BODY_TERMS] + list(feats.title):
+            if term not in story.indexed and term not in common:
                 story.indexed.add(term)
                 self.event_index.setdefault(term, []).append(story.id)
         for name in feats.names:
@@ -603,7 +613,7 @@ class StoryEngine:
     def candidates(self, feats: Features) -> list[StoryState]:
         """Stories sharing index terms with the article and within the event window."""
         hits: Counter[int] = Counter()  # story id -> index terms and names shared (counted in C)
-        top = sorted(feats.body.items(), key=lambda kv: -kv[1])
+        top = sorted(feats.body.items(), key=itemgetter(1), reverse=True)
         terms = [t for t, _ in top if t not in self._common][:_INDEX_BODY_TERMS * 2] + list(feats.title)
         for term in set(terms):
             postings = self.event_index.get(term)

@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from itertools import repeat
+from operator import itemgetter
 
 import numpy as np
 
@@ -167,7 +169,7 @@ def _tfidf(stems: list[str], idf: IdfTable, keep: int) -> dict[str, float]:
     counts = Counter(stems)  # counted in C, in first-seen order like a dict filled by hand
     weights = {s: (1.0 + math.log(c)) * stem_idf(s) for s, c in counts.items()}
     if len(weights) > keep:
-        weights = dict(sorted(weights.items(), key=lambda kv: -kv[1])[:keep])
+        weights = dict(sorted(weights.items(), key=itemgetter(1), reverse=True)[:keep])  # ties: first seen first
     norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
     return {s: round(w / norm, 4) for s, w in weights.items()}
 
@@ -303,12 +305,13 @@ def topic_vector(feats: Features) -> np.ndarray | None:
         if space is None:
             return None
         index, vectors, scale = space
-        known = [(index[t], w) for t, w in feats.body.items() if t in index]
-        if not known:
+        body, count = feats.body, len(feats.body)
+        rows = np.fromiter(map(index.get, body, repeat(-1)), np.intp, count)  # -1: a stem the space lacks
+        known = rows >= 0
+        if not known.any():
             return None
-        rows = np.fromiter((i for i, _ in known), np.intp, len(known))
-        weights = np.fromiter((w for _, w in known), np.float32, len(known))
-        vector = (weights @ vectors[rows].astype(np.float32)) * scale
+        weights = np.fromiter(body.values(), np.float32, count)[known]
+        vector = (weights @ vectors[rows[known]].astype(np.float32)) * scale
         norm = float(np.linalg.norm(vector))
         if not norm:
             return None
