@@ -92,9 +92,14 @@ def run_ingest(store: Store, paths, max_size_mb: float, source: str | None, quie
                 item.source = source
             yield item
 
-    pipeline = Pipeline(store)
-    items = with_source(read_paths(paths, int(max_size_mb * 1024 * 1024), clean=False, ordered=True))  # cleaned by the pipeline
     console = Console(stderr=True)
+    stored = store.article_count()
+    if quiet or not console.is_terminal or not stored:
+        pipeline = Pipeline(store)
+    else:  # the story engine is rebuilt from every stored article first: ~20 s on a 30k-article store
+        with console.status(f"[bold]ingest[/bold] rebuilding the story engine from {stored:,} stored articles"):
+            pipeline = Pipeline(store)
+    items = with_source(read_paths(paths, int(max_size_mb * 1024 * 1024), clean=False, ordered=True))  # cleaned by the pipeline
     if quiet or not console.is_terminal:
         return pipeline.ingest(items, workers=workers, clean=True, freeze_gc=True)
     with Progress(TextColumn("[bold]ingest"), BarColumn(), TextColumn("{task.completed} articles"),

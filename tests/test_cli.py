@@ -58,6 +58,47 @@ def test_cli_text_output_names_rejections(db, fixture_copy):
     assert proc.returncode == 1 and "pixel.png" in proc.stderr and "PNG" in proc.stderr
 
 
+def _in_terminal(*args: str) -> tuple[int, str]:
+    """Run `rasd ARGS` with a pseudo-terminal as its output, as a user at a shell sees it."""
+    import os
+    import pty
+    import select
+    import subprocess
+
+    from .conftest import RASD
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([str(RASD), *args], stdin=slave, stdout=slave, stderr=slave,
+                            env={k: v for k, v in os.environ.items() if k != "RASD_DB"} | {"TERM": "xterm"})
+    os.close(slave)
+    out = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        try:
+            chunk = os.read(master, 65536) if ready else b""
+        except OSError:  # the other end closed
+            break
+        if chunk:
+            out += chunk
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=300)
+    os.close(master)
+    return proc.returncode, out.decode("utf-8", "replace")
+
+
+def test_cli_ingest_says_it_is_rebuilding_the_engine(db, seed_dir, fixture_copy):
+    """At a terminal, ingesting into a store that holds articles first says it is rebuilding the story engine
+    from them (~20 s on 30k articles, silent before); not into a new store, and not with --quiet."""
+    code, out = _in_terminal("ingest", str(seed_dir), "--db", str(db))
+    assert code == 0 and "ingested 5" in out and "rebuilding the story engine" not in out
+    more = fixture_copy("seed003-utf8bom.txt")  # a seed again, in another encoding: a duplicate
+    code, out = _in_terminal("ingest", str(more), "--db", str(db))
+    assert code == 0 and "rebuilding the story engine from 5 stored articles" in out
+    code, out = _in_terminal("ingest", str(more), "--db", str(db), "--quiet")
+    assert "rebuilding" not in out
+
+
 def test_cli_story_report_and_json_twin(db, seed_dir):
     rasd_json("ingest", str(seed_dir), db=db)
     stories = rasd_json("stories", db=db)
