@@ -21,7 +21,9 @@ import queue
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from . import snapshot as snapshots
 from .article import Article, Rejection
 from .cluster import StoryEngine
 from .entities import EntityResolver, annotate_mentions, commonness, remember_commonness
@@ -282,21 +284,41 @@ def _chunks(items: Iterable, size: int):
 class Pipeline:
     """Stores articles and places them in stories; one per database connection."""
 
-    def __init__(self, store: Store, engine: StoryEngine | None = None):
+    def __init__(self, store: Store, engine: StoryEngine | None = None, snapshot: Path | None = None):
+        """`snapshot`: a file to load the state from when it was saved for the store as it is (`rasd.snapshot`),
+        and to save it to after each completed `ingest`; only with the default engine."""
         self.store = store
-        self._load(engine or StoryEngine())
+        self.snapshot = snapshot if engine is None else None
+        self._load(engine or StoryEngine(), use_snapshot=True)
 
-    def _load(self, engine: StoryEngine) -> None:
-        """Build the story engine's and the entity resolver's state from the store."""
+    def _load(self, engine: StoryEngine, use_snapshot: bool = False) -> None:
+        """Build the story engine's and the entity resolver's state from the store (or its snapshot)."""
         self.engine = engine
         enabled = gc.isenabled()
         gc.disable()  # millions of lasting objects: each full collection on the way walked them all (~18%)
         try:
+            saved = snapshots.load(self.snapshot, self.store.generation()) if self.snapshot and use_snapshot else None
+            if saved is not None:
+                self.engine, self.entities = saved
+                return
             self.engine.load(self.store.engine_rows())
             self.entities = EntityResolver().load(self.store.entity_rows(), self.store.entity_mention_rows())
         finally:
             if enabled:
                 gc.enable()
+
+    def save_snapshot(self) -> str | None:
+        """Save the state for the store as it is now (see `rasd.snapshot`); the error, if it could not be."""
+        if not self.snapshot:
+            return None
+        generation = self.store.generation()
+        if snapshots.usable(self.snapshot, generation):  # nothing stored since it was saved
+            return None
+        try:
+            snapshots.save(self.snapshot, generation, (self.engine, self.entities))
+        except (OSError, pickle.PicklingError, RecursionError) as err:
+            return f"engine snapshot not saved to {self.snapshot}: {err}"
+        return None
 
     def _reload(self) -> None:
         """Start the in-memory state again from the store (after a batch that was not committed)."""
@@ -363,10 +385,14 @@ class Pipeline:
         summary = IngestSummary(run_id=self.store.start_run(command))
         if workers > 1:
             with _Workers(workers, clean) as pool:
-                return self._ingest(pool.map(items, ahead=4 * workers), summary, on_item, freeze_gc)
-        if clean:
-            items = (clean_input(item) if isinstance(item, Article) else item for item in items)
-        return self._ingest(items, summary, on_item, freeze_gc)
+                self._ingest(pool.map(items, ahead=4 * workers), summary, on_item, freeze_gc)
+        else:
+            if clean:
+                items = (clean_input(item) if isinstance(item, Article) else item for item in items)
+            self._ingest(items, summary, on_item, freeze_gc)
+        if (failed := self.save_snapshot()) is not None:  # after the workers are gone: less memory at once
+            summary.warnings.append(failed)
+        return summary
 
     def _ingest(self, items, summary: IngestSummary, on_item, freeze_gc: bool = False) -> IngestSummary:
         items = iter(items)

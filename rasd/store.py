@@ -204,6 +204,12 @@ class Store:
     def article_count(self) -> int:
         return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
 
+    def generation(self) -> tuple:
+        """What the in-memory engine and entity resolver are rebuilt from, summed up: counts and last ids of
+        the articles, stories, entities and mentions (rasd only adds rows; any writer changes these)."""
+        return (self.schema_version(), *(tuple(self.db.execute(f"SELECT count(*), coalesce(max(rowid), 0) FROM {table}").fetchone())
+                                         for table in ("articles", "stories", "entities", "mentions")))
+
     def engine_rows(self) -> Iterator[sqlite3.Row]:
         """What the story engine needs to rebuild its in-memory indexes, in ingest order."""
         yield from self.db.execute(

@@ -88,15 +88,15 @@ def _in_terminal(*args: str) -> tuple[int, str]:
 
 
 def test_cli_ingest_says_it_is_rebuilding_the_engine(db, seed_dir, fixture_copy):
-    """At a terminal, ingesting into a store that holds articles first says it is rebuilding the story engine
+    """At a terminal, ingesting into a store that holds articles first says it is loading the story engine
     from them (~20 s on 30k articles, silent before); not into a new store, and not with --quiet."""
     code, out = _in_terminal("ingest", str(seed_dir), "--db", str(db))
-    assert code == 0 and "ingested 5" in out and "rebuilding the story engine" not in out
+    assert code == 0 and "ingested 5" in out and "loading the story engine" not in out
     more = fixture_copy("seed003-utf8bom.txt")  # a seed again, in another encoding: a duplicate
     code, out = _in_terminal("ingest", str(more), "--db", str(db))
-    assert code == 0 and "rebuilding the story engine from 5 stored articles" in out
+    assert code == 0 and "loading the story engine for 5 stored articles" in out
     code, out = _in_terminal("ingest", str(more), "--db", str(db), "--quiet")
-    assert "rebuilding" not in out
+    assert "loading the story engine" not in out
 
 
 def test_cli_story_report_and_json_twin(db, seed_dir):
