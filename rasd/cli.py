@@ -98,7 +98,7 @@ def run_ingest(store: Store, paths, max_size_mb: float, source: str | None, quie
     saved = snapshot_path(store.path)  # the state as the last run left it, when the store is as it was then
     if quiet or not console.is_terminal or not stored:
         pipeline = Pipeline(store, snapshot=saved)
-    else:  # else rebuilt from every stored article first: ~20 s on a 30k-article store
+    else:  # loaded from its snapshot, or rebuilt from every stored article (~20 s on a 30k-article store)
         with console.status(f"[bold]ingest[/bold] loading the story engine for {stored:,} stored articles"):
             pipeline = Pipeline(store, snapshot=saved)
     items = with_source(read_paths(paths, int(max_size_mb * 1024 * 1024), clean=False, ordered=True))  # cleaned by the pipeline

@@ -207,7 +207,8 @@ class Store:
     def generation(self) -> tuple:
         """What the in-memory engine and entity resolver are rebuilt from, summed up: counts and last ids of
         the articles, stories, entities and mentions (rasd only adds rows; any writer changes these)."""
-        return (self.schema_version(), *(tuple(self.db.execute(f"SELECT count(*), coalesce(max(rowid), 0) FROM {table}").fetchone())
+        sql = "SELECT count(*), coalesce(max(rowid), 0) FROM {}"
+        return (self.schema_version(), *(tuple(self.db.execute(sql.format(table)).fetchone())
                                          for table in ("articles", "stories", "entities", "mentions")))
 
     def engine_rows(self) -> Iterator[sqlite3.Row]:
