@@ -72,6 +72,11 @@ class _Unpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not part of a rasd snapshot")
 
 
+def _header(generation: tuple) -> tuple:
+    """What a snapshot's first pickle must be for the store at `generation` and this rasd."""
+    return FORMAT, fingerprint(), generation
+
+
 def save(path: Path, generation: tuple, state: tuple) -> None:
     """Write `state` for the store at `generation`, atomically (a reader sees the old file or the new)."""
     from . import cluster
@@ -79,7 +84,7 @@ def save(path: Path, generation: tuple, state: tuple) -> None:
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     try:
         with tmp.open("wb") as out:  # the header first, so that a stale snapshot is not read whole
-            pickle.dump((FORMAT, fingerprint(), generation), out, protocol=5)
+            pickle.dump(_header(generation), out, protocol=5)
             pickle.dump((dict(cluster._STEM_IDS), state), out, protocol=5)
         os.replace(tmp, path)
     finally:
@@ -90,7 +95,7 @@ def usable(path: Path, generation: tuple) -> bool:
     """Whether the file's header says it was saved for the store at `generation` by this rasd."""
     try:
         with path.open("rb") as handle:
-            return _Unpickler(handle).load() == (FORMAT, fingerprint(), generation)
+            return _Unpickler(handle).load() == _header(generation)
     except Exception:  # noqa: BLE001 - missing, damaged or foreign: not usable
         return False
 
@@ -102,13 +107,13 @@ def load(path: Path, generation: tuple) -> tuple | None:
 
     try:
         with path.open("rb") as handle:
-            if _Unpickler(handle).load() != (FORMAT, fingerprint(), generation):
+            if _Unpickler(handle).load() != _header(generation):
                 return None
             stem_ids, state = _Unpickler(handle).load()
     except Exception:  # noqa: BLE001 - a snapshot that is missing or cannot be read is only a lost shortcut
         return None
     with cluster._STEM_IDS_LOCK:  # member vectors name stems by id: this process must number them alike
-        if cluster._STEM_IDS and list(cluster._STEM_IDS.items()) != list(stem_ids.items())[:len(cluster._STEM_IDS)]:
+        if any(stem_ids.get(stem) != i for stem, i in cluster._STEM_IDS.items()):  # ids are 0, 1, ... in order
             return None
         cluster._STEM_IDS.update(stem_ids)
     return state
