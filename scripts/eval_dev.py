@@ -91,24 +91,26 @@ def prepared_articles(records: list[dict]):
         return [a for a in read_paths([path], ordered=True) if not isinstance(a, Rejection)]
 
 
-def run_pipeline(records: list[dict], model_path: Path | None = None, engine=None) -> tuple[dict, float, int, object]:
-    """Ingest `records` into a fresh db; ({article id: story id}, seconds, articles, store)."""
+def run_pipeline(records: list[dict], model_path: Path | None = None, engine=None) -> tuple[dict, float, int, str]:
+    """Ingest `records` into a fresh db, removed after; ({article id: story id}, seconds, articles, size report)."""
     from rasd.cluster import JoinModel, StoryEngine
     from rasd.ingest import read_paths
     from rasd.pipeline import Pipeline
     from rasd.store import Store
 
-    tmp = tempfile.mkdtemp(prefix="rasd-dev-")
-    path = Path(tmp) / "slice.jsonl"
-    write_jsonl(records, path)
     if engine is None and model_path is not None:
         engine = StoryEngine(model=JoinModel.from_json(json.loads(Path(model_path).read_text("utf-8"))))
-    store = Store(Path(tmp) / "dev.db")
-    start = time.perf_counter()
-    summary = Pipeline(store, engine).ingest(read_paths([path], ordered=True))  # as `rasd ingest` reads
-    seconds = time.perf_counter() - start
-    predicted = {aid: story["id"] for story in store.stories() for aid in story["article_ids"]}
-    return predicted, seconds, summary.ingested, store
+    with tempfile.TemporaryDirectory(prefix="rasd-dev-") as tmp:
+        path = Path(tmp) / "slice.jsonl"
+        write_jsonl(records, path)
+        store = Store(Path(tmp) / "dev.db")
+        start = time.perf_counter()
+        summary = Pipeline(store, engine).ingest(read_paths([path], ordered=True))  # as `rasd ingest` reads
+        seconds = time.perf_counter() - start
+        predicted = {aid: story["id"] for story in store.stories() for aid in story["article_ids"]}
+        sizes = size_report(store)
+        store.close()
+    return predicted, seconds, summary.ingested, sizes
 
 
 def score(predicted: dict, gold: dict) -> dict:
@@ -152,7 +154,7 @@ def main() -> None:
     for gold_path in gold_files():
         gold = load_gold(gold_path)
         records = slice_records(gold_path, args.full_day)
-        predicted, seconds, n, store = run_pipeline(records, args.model)
+        predicted, seconds, n, sizes = run_pipeline(records, args.model)
         result = score(predicted, gold) | {"articles": n, "seconds": round(seconds, 2),
                                           "per_second": round(n / seconds, 1)}
         results[gold_path.stem] = result
@@ -161,15 +163,15 @@ def main() -> None:
             print(f"{gold_path.stem} [{cond}] {fmt(result)}  {n} articles in {seconds:.1f}s "
                   f"= {n / seconds:.0f}/s")
             if args.sizes:
-                print("   ", size_report(store))
+                print("   ", sizes)
     if args.days:
         records = [r for day in args.days for r in day_records(day)]
-        _, seconds, n, store = run_pipeline(records, args.model)
+        _, seconds, n, sizes = run_pipeline(records, args.model)
         results["days"] = {"days": args.days, "articles": n, "seconds": round(seconds, 2),
                            "per_second": round(n / seconds, 1)}
         if not args.json:
             print(f"days {' '.join(args.days)}: {n} articles in {seconds:.1f}s = {n / seconds:.0f}/s")
-            print("   ", size_report(store))
+            print("   ", sizes)
     if args.json:
         print(json.dumps(results, indent=1))
 
