@@ -102,11 +102,15 @@ def iter_inputs(paths: Iterable[str | Path], max_bytes: int = DEFAULT_MAX_BYTES)
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
+            found = False
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for fname in sorted(files):
                     if not fname.startswith(".") and fname.lower() not in _SKIP:
+                        found = True
                         yield from _iter_file(Path(root) / fname, max_bytes)
+            if not found:  # else `rasd ingest typo/` would say only "ingested 0"
+                yield Rejection(str(raw), "directory holds no files to read (hidden files are skipped)")
         elif path.exists():
             yield from _iter_file(path, max_bytes)
         else:

@@ -128,6 +128,17 @@ def test_ingest_missing_path_is_rejected(tmp_path):
     assert not articles and rejected[0].reason == "no such file or directory"
 
 
+def test_ingest_directory_without_files_is_rejected(tmp_path):
+    (tmp_path / "feeds" / "empty").mkdir(parents=True)
+    (tmp_path / "feeds" / ".hidden").write_text("x", encoding="utf-8")
+    articles, rejected = read_all(tmp_path / "feeds")
+    assert not articles and [r.path for r in rejected] == [str(tmp_path / "feeds")]
+    assert "no files" in rejected[0].reason
+    (tmp_path / "feeds" / "empty" / "seed.txt").write_text(seed_text("000"), encoding="utf-8")
+    articles, rejected = read_all(tmp_path / "feeds")
+    assert len(articles) == 1 and not rejected
+
+
 def test_decode_rejects_control_bytes():
     with pytest.raises(InputError, match="not a text file"):
         decode_bytes(bytes(range(1, 32)) * 20)
