@@ -284,16 +284,20 @@ def _chunks(items: Iterable, size: int):
 class Pipeline:
     """Stores articles and places them in stories; one per database connection."""
 
-    def __init__(self, store: Store, engine: StoryEngine | None = None, snapshot: Path | None = None):
+    def __init__(self, store: Store, engine: StoryEngine | None = None, snapshot: Path | None = None,
+                 autosave: bool = True):
         """`snapshot`: a file to load the state from when it was saved for the store as it is (`rasd.snapshot`),
-        and to save it to after each completed `ingest`; only with the default engine."""
+        and to save it to after each completed `ingest` (with `autosave`; else by `save_snapshot`, as the
+        API server does when it stops); only with the default engine."""
         self.store = store
         self.snapshot = snapshot if engine is None else None
+        self.autosave = autosave
         self._load(engine or StoryEngine(), use_snapshot=True)
 
     def _load(self, engine: StoryEngine, use_snapshot: bool = False) -> None:
         """Build the story engine's and the entity resolver's state from the store (or its snapshot)."""
         self.engine = engine
+        self._data_version = self.store.data_version()  # before the state is read: a commit after shows
         enabled = gc.isenabled()
         gc.disable()  # millions of lasting objects: each full collection on the way walked them all (~18%)
         try:
@@ -311,6 +315,8 @@ class Pipeline:
         """Save the state for the store as it is now (see `rasd.snapshot`); the error, if it could not be."""
         if not self.snapshot:
             return None
+        if self.store.data_version() != self._data_version:  # its rows are not in this state: the next run replays
+            return f"engine snapshot not saved to {self.snapshot}: another process wrote to the database meanwhile"
         generation = self.store.generation()
         if snapshots.usable(self.snapshot, generation):  # nothing stored since it was saved
             return None
@@ -390,7 +396,7 @@ class Pipeline:
             if clean:
                 items = (clean_input(item) if isinstance(item, Article) else item for item in items)
             self._ingest(items, summary, on_item, freeze_gc)
-        if (failed := self.save_snapshot()) is not None:  # after the workers are gone: less memory at once
+        if self.autosave and (failed := self.save_snapshot()) is not None:  # after the workers: less memory at once
             summary.warnings.append(failed)
         return summary
 

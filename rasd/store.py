@@ -211,6 +211,10 @@ class Store:
         return (self.schema_version(), *(tuple(self.db.execute(sql.format(table)).fetchone())
                                          for table in ("articles", "stories", "entities", "mentions")))
 
+    def data_version(self) -> int:
+        """Changes when another connection commits to the database (SQLite's `PRAGMA data_version`)."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
+
     def engine_rows(self) -> Iterator[sqlite3.Row]:
         """What the story engine needs to rebuild its in-memory indexes, in ingest order."""
         yield from self.db.execute(

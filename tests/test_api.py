@@ -393,3 +393,66 @@ def test_api_ingest_decides_in_time_order_answers_in_request_order(writable):
     finally:
         con.close()
     assert stored == ["order-6", "order-7", "order-8"]
+
+
+def post_records(server: Server, records: list[dict]) -> dict:
+    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    status, body = get_json(f"{server.url}/api/ingest", method="POST",
+                            body=json.dumps(records, ensure_ascii=False).encode(), headers=auth)
+    assert status == 200, body
+    return body["data"]
+
+
+def generation(db: Path) -> tuple:
+    from rasd.store import Store
+
+    store = Store(db)
+    try:
+        return store.generation()
+    finally:
+        store.close()
+
+
+def test_api_saves_engine_snapshot_when_it_stops(tmp_path, base_db):
+    """The server loads the snapshot `rasd ingest` left and saves its own on shutdown, so the next CLI run need not replay."""
+    from rasd.snapshot import snapshot_path, usable
+
+    db = tmp_path / "rasd.db"
+    shutil.copy(base_db, db)
+    shutil.copy(snapshot_path(base_db), snapshot_path(db))
+    assert usable(snapshot_path(db), generation(db))
+    srv = Server(db, env={"RASD_TOKEN": TOKEN})
+    try:
+        post_records(srv, [new_record(2), new_record(3)])
+        assert not usable(snapshot_path(db), generation(db))  # not rewritten after each request
+    finally:
+        srv.stop()
+    assert usable(snapshot_path(db), generation(db))
+    # the next CLI run from the server's snapshot decides as one that replays the store
+    replayed = tmp_path / "replayed.db"
+    shutil.copy(db, replayed)
+    record = tmp_path / "next.json"
+    record.write_text(json.dumps([new_record(4)], ensure_ascii=False), encoding="utf-8")
+    for target in (db, replayed):
+        run_rasd("ingest", str(record), "--quiet", db=target, check=True)
+    stories = [json.loads(run_rasd("stories", "--json", "--limit", "200", db=target, check=True).stdout)
+               for target in (db, replayed)]
+    assert stories[0] == stories[1]
+
+
+def test_api_does_not_save_snapshot_over_another_writer(tmp_path, base_db):
+    from rasd.snapshot import snapshot_path, usable
+
+    db = tmp_path / "rasd.db"
+    shutil.copy(base_db, db)
+    srv = Server(db, env={"RASD_TOKEN": TOKEN})
+    try:
+        post_records(srv, [new_record(2)])
+        record = tmp_path / "cli.json"
+        record.write_text(json.dumps([new_record(3)], ensure_ascii=False), encoding="utf-8")
+        run_rasd("ingest", str(record), "--quiet", db=db, check=True)  # the CLI's run saves its snapshot
+        saved = snapshot_path(db).read_bytes()
+    finally:
+        stderr = srv.stop()
+    assert "another process wrote" in stderr
+    assert snapshot_path(db).read_bytes() == saved and usable(snapshot_path(db), generation(db))
