@@ -248,6 +248,8 @@ def search(store: "Store", query: str, *, source: str | None = None, since: str 
     if not isinstance(query, str) or not query.strip():
         raise SearchError("query is empty; give at least one word to search for")
     since, until = check_date("since", since), check_date("until", until)
+    if since and until and since[:10] > until[:10]:  # else "no articles match", as if the words were wrong
+        raise SearchError(f"since {since} is after until {until}: no article can be published in between")
     _check_paging(limit, offset)
     filters = {"source": source or None, "since": since, "until": until, "story": story,
                "entities": entity_ids(store, entity) if entity else None}

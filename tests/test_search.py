@@ -105,6 +105,10 @@ def test_search_filters_source_dates_story(store):
     assert early and {h["published"][:10] for h in early} == {"2015-08-10"}  # SaudiNewsNet only
     late = search(store, "التحالف", since="2021-11-05")["results"]
     assert all(h["published"] >= "2021-11-05" for h in late) and "001" not in _ids({"results": late})
+    same_day = search(store, "التحالف", since="2015-08-10", until="2015-08-10T23:59")["results"]
+    assert {h["published"][:10] for h in same_day} == {"2015-08-10"}
+    with pytest.raises(SearchError, match="since 2021-12-31 is after until 2021-01-01"):
+        search(store, "التحالف", since="2021-12-31", until="2021-01-01")
     story = search(store, "برنين")["results"][0]["story_id"]
     in_story = search(store, "التحالف", story=story)
     assert in_story["results"] and {h["story_id"] for h in in_story["results"]} == {story}
