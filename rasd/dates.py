@@ -9,7 +9,7 @@ hijridate. Dates are returned as ISO 8601 strings in the time zone they were wri
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from .normalize import fold_digits, fold_letters
@@ -97,7 +97,22 @@ def _dateparser(text: str) -> str | None:
         return None
     if value is None or not (_EARLIEST <= value.date() < _LATEST):
         return None
-    return _format(value, bool(_HAS_TIME.search(text)))
+    return _format(_this_century(value, text), bool(_HAS_TIME.search(text)))
+
+
+def _this_century(value: datetime, text: str) -> datetime:
+    """A two-digit year read a century back only because the stamp is a little ahead of this clock.
+
+    dateparser, preferring the past, reads `Sun, 06 Dec 26 10:00:00 +0000` as 1926 when this machine's
+    clock is not yet at 10:00 UTC that day: a site east of it that writes its local time as GMT, minutes ago.
+    """
+    if re.search(r"(?<![\d+-])\d{4}(?!\d)", text) or value.year > date.today().year - 50:  # not `+0300`
+        return value
+    try:
+        later = value.replace(year=value.year + 100)
+    except ValueError:  # 29 February
+        return value
+    return later if later.date() <= date.today() + timedelta(days=2) else value
 
 
 def pick_byline_date(lines: list[str]) -> str | None:

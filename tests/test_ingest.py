@@ -1,5 +1,6 @@
 import json
 import zipfile
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -156,6 +157,15 @@ def test_decode_rejects_control_bytes():
 ])
 def test_dates_year_first_is_always_year_month_day(text, value):
     assert parse_date(text) == value
+
+
+def test_dates_two_digit_year_just_ahead_of_this_clock_is_this_century():
+    """An RFC 822 stamp with a two-digit year a little ahead of this clock (a site east of it writing its local time as GMT)."""
+    soon = datetime.now() + timedelta(hours=3)
+    stamp = soon.strftime("%a, %d %b %y %H:%M:%S +0000")
+    assert parse_date(stamp) == soon.strftime("%Y-%m-%dT%H:%M:%S")
+    assert parse_date("Mon, 10 Aug 15 18:52:49 +0000") == "2015-08-10T18:52:49"
+    assert parse_date("Mon, 06 Dec 1926 10:00:00 +0000") == "1926-12-06T10:00:00"  # written in full: as written
 
 
 def test_dates_impossible_since_is_a_clear_cli_error(tmp_path):
