@@ -242,10 +242,29 @@ _STANDING = tuple((kind, re.compile(rf"^(?:{pattern})(?![^\W\d_])")) for kind, p
 ))
 
 
+# Social-page notices: an office's Eid greetings party for its staff, a family receiving condolences, a
+# wedding or a birth. Each is its own happening ("two happenings of the same kind are two stories"), but
+# they are worded alike and differ only in the office or family, so by content they would glue together
+# (17 offices' Eid parties in one story on 2015-07-22). Found anywhere in the folded headline; a
+# martyr's family receiving condolences is left to the engine (an attack's aftermath), and so is an emir
+# receiving Eid well-wishers (one happening several outlets report).
+_NOTICE = re.compile(
+    r"حفل(?:ات)? (?:ال)?معايد|احتفالات (?:ال)?معايد|(?<![^\W\d_])[يت]عايد(?:ون|ان)? منسوبي|معايده (?:ال)?(?:دوائر|جهات)"
+    r"|(?:(?:يتقبل|يتلق|يستقبل)(?:ون|ان)|تتقبل|تتلقي|تستقبل) (?:ال)?(?:عزاء|تعازي|مواسين|معزين)"
+    r"|^(?:انتهاء )?عزاء (?:ال|اسره|عائله|ابناء) "
+    r"|(?:يحتفل|تحتفل)(?:ون|ان)? ب(?:زفاف|عقد قران|قران|خطوبه|تخرج)|(?<![^\W\d_])[يت]رزق(?:ان)? ب"
+)
+_MARTYR = re.compile(r"شهيد|شهداء|استشهاد")
+
+
 def standing_kind(title: str) -> str | None:
-    """The kind of standing item a headline opens (`_STANDING`), or None for an article about a happening."""
+    """The kind of standing item a headline opens (`_STANDING`) or is (`_NOTICE`), or None for an article
+    about a happening."""
     folded = matching_form(clean_title(title))
-    return next((kind for kind, pattern in _STANDING if pattern.match(folded)), None)
+    kind = next((kind for kind, pattern in _STANDING if pattern.match(folded)), None)
+    if kind is None and _NOTICE.search(folded) and not _MARTYR.search(folded):
+        kind = "social notice"
+    return kind
 
 
 _TEXT_CHARS = 6000  # the engine reads no further (400 stems, names and numbers from the first 3000)

@@ -311,6 +311,37 @@ def test_standing_kind_reads_the_headline_opening():
         assert standing_kind(title) is None, title
 
 
+def test_standing_kind_social_notices_anywhere_in_the_headline():
+    from rasd.features import standing_kind
+
+    for title in ("ديوان المظالم يُقيم حفل معايدة لمنسوبيه", '"مدني جدة" يعايد منسوبيه', "معايدة الدوائر الحكومية",
+                  "آل حبيب يتقبلون العزاء في ابنهم شادي", "أسرة الجفالي تستقبل المعزين في علي", "عزاء آل عرفة في علي عمر",
+                  '"الخثعمي" يحتفل بزفافه', "نوّار يحتفل بعقد قِران «وسام»", '"الزهراني" يرزق بـ "عمار"'):
+        assert standing_kind(title) == "social notice", title
+    # happenings several outlets report, and an attack's aftermath: left to the engine
+    for title in ("أمير عسير يستقبل المهنئين بالعيد", "ولي ولي العهد يعايد المرابطين بالمنطقة الجنوبية",
+                  "نائب خادم الحرمين يصل إلى عسير لتقديم واجب العزاء في شهداء الواجب", "أسرة الشهيد الحارثي تتقبل العزاء",
+                  "خادم الحرمين يتلقى التعازي في وفاة الأمير سعود الفيصل", "وفاة عروس قبل زفافها بـ 48 ساعة",
+                  "الأسهم تعايد المستثمرين بالأخضر"):
+        assert standing_kind(title) is None, title
+
+
+@pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
+def test_eid_greetings_parties_of_different_offices_are_not_one_story():
+    """2015-07-22, after Eid al-Fitr: sabq and alweeam report a dozen offices' Eid parties for their staff,
+    worded alike ("تقيم حفل معايدة لمنسوبيها"); the engine made one story of them, each is its own happening."""
+    from rasd.cluster import StoryEngine
+
+    with zipfile.ZipFile(DAYS / "2015-07-22.zip") as archive:
+        records = json.loads(archive.read(archive.namelist()[0]))
+    picked = sorted((r for r in records if r["source"] in ("sabq", "alweeam") and "حفل معايدة لمنسوب" in r["title"]),
+                    key=lambda r: r["date_extracted"])
+    assert len(picked) >= 8
+    placed = place_records(StoryEngine(), picked)
+    assert len({story for story, _, _ in placed}) == len(picked)
+    assert {d.reason.get("standing") for _, d, _ in placed} == {"social notice"}
+
+
 @pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
 def test_standing_items_are_stories_of_their_own():
     """SPA's press reviews (Moroccan, Tunisian, Iraqi ... papers, one item each within two minutes) and the
