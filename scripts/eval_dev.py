@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD_DIR = ROOT / "eval" / "gold"
-DATA_DIR = Path("/work/shared/data/saudinewsnet")
+DATA_DIR = ROOT.parent / "shared" / "data" / "saudinewsnet"  # ../shared beside the repo, as in CI
 if str(ROOT) not in sys.path:  # the editable install's finder misses the package when run from scripts/
     sys.path.insert(0, str(ROOT))
 
