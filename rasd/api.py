@@ -251,7 +251,6 @@ class Backend:
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._pipeline = None
-        self._writer_rowid = None
 
     def reader(self) -> Store:
         store = getattr(self._local, "store", None)
@@ -270,11 +269,9 @@ class Backend:
         """The ingest pipeline; rebuilt when another process wrote to the database since its last run."""
         from .pipeline import Pipeline
 
-        if self._pipeline is not None:
-            latest = self._pipeline.store.db.execute("SELECT max(rowid) FROM articles").fetchone()[0]
-            if latest != self._writer_rowid:
-                self._pipeline.store.close()
-                self._pipeline = None
+        if self._pipeline is not None and self._pipeline.stale():
+            self._pipeline.store.close()
+            self._pipeline = None
         if self._pipeline is None:  # from the engine snapshot `rasd ingest` saved, when the store is as it left it
             self._pipeline = Pipeline(Store(self.db_path), snapshot=snapshot_path(self.db_path), autosave=False)
         return self._pipeline
@@ -289,7 +286,6 @@ class Backend:
                                       on_item=lambda item, outcome: done.append((rank[id(item)], item.id, outcome)))
             outcomes = [(i, o) for _, i, o in sorted(done)]
             db = pipeline.store.db
-            self._writer_rowid = db.execute("SELECT max(rowid) FROM articles").fetchone()[0]
             stories = {r[0]: r[1] for r in db.execute(
                 f"SELECT id, story_id FROM articles WHERE id IN ({','.join('?' * len(outcomes))})",
                 [i for i, _ in outcomes])}

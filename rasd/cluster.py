@@ -727,11 +727,12 @@ class StoryEngine:
         retrained per fold), B-cubed F1 +0.003 on slices and +0.004 on whole days a fold on average; the
         day after the bombing +0.008 / +0.021."""
         hub, via = self._incident_join(feats, found, close, scored, mine)
-        if best is None or hub is None or hub[0].id == best[0].id:
-            return (hub, via) if best is None else (best, frozenset())
-        carried = best[0].incidents or {}
-        if sum(hub[0].incidents.get(key, 0) for key in via) > sum(carried.get(key, 0) for key in via):
+        if best is None:
             return hub, via
+        if hub is not None and hub[0].id != best[0].id:
+            carried = best[0].incidents or {}
+            if sum(hub[0].incidents.get(key, 0) for key in via) > sum(carried.get(key, 0) for key in via):
+                return hub, via
         return best, frozenset()
 
     def _incident_join(self, feats: Features, found: list[StoryState], close: dict[int, tuple[float, float]],

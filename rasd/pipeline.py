@@ -311,11 +311,15 @@ class Pipeline:
             if enabled:
                 gc.enable()
 
+    def stale(self) -> bool:
+        """Whether another process committed to the database since this state was loaded."""
+        return self.store.data_version() != self._data_version
+
     def save_snapshot(self) -> str | None:
         """Save the state for the store as it is now (see `rasd.snapshot`); the error, if it could not be."""
         if not self.snapshot:
             return None
-        if self.store.data_version() != self._data_version:  # its rows are not in this state: the next run replays
+        if self.stale():  # another writer's rows are not in this state: the next run replays
             return f"engine snapshot not saved to {self.snapshot}: another process wrote to the database meanwhile"
         generation = self.store.generation()
         if snapshots.usable(self.snapshot, generation):  # nothing stored since it was saved
