@@ -243,7 +243,7 @@ _STANDING = tuple((kind, re.compile(rf"^(?:{pattern})(?![^\W\d_])")) for kind, p
 
 
 # Social-page notices: an office's Eid greetings party for its staff, a family receiving condolences, a
-# wedding or a birth. Each is its own happening ("two happenings of the same kind are two stories"), but
+# wedding ("أفراح آل ... و..." heads the wedding column) or a birth. Each is its own happening ("two happenings of the same kind are two stories"), but
 # they are worded alike and differ only in the office or family, so by content they would glue together
 # (17 offices' Eid parties in one story on 2015-07-22). Found anywhere in the folded headline; a
 # martyr's family receiving condolences is left to the engine (an attack's aftermath), and so is an emir
@@ -251,7 +251,7 @@ _STANDING = tuple((kind, re.compile(rf"^(?:{pattern})(?![^\W\d_])")) for kind, p
 _NOTICE = re.compile(
     r"حفل(?:ات)? (?:ال)?معايد|احتفالات (?:ال)?معايد|(?<![^\W\d_])[يت]عايد(?:ون|ان)? منسوبي|معايده (?:ال)?(?:دوائر|جهات)"
     r"|(?:(?:يتقبل|يتلق|يستقبل)(?:ون|ان)|تتقبل|تتلقي|تستقبل) (?:ال)?(?:عزاء|تعازي|مواسين|معزين)"
-    r"|^(?:انتهاء )?عزاء (?:ال|اسره|عائله|ابناء) "
+    r"|^(?:انتهاء )?عزاء (?:ال|اسره|عائله|ابناء) |^افراح (?!العيد|الوطن)"
     r"|(?:يحتفل|تحتفل)(?:ون|ان)? ب(?:زفاف|عقد قران|قران|خطوبه|تخرج)|(?<![^\W\d_])[يت]رزق(?:ان)? ب"
 )
 _MARTYR = re.compile(r"شهيد|شهداء|استشهاد")
