@@ -742,7 +742,7 @@ class StoryEngine:
         least `INCIDENT_FLOOR` probable; (None, ()) when none. The floor and place tests are not applied: a
         reaction is far from every other reaction by content, and often from abroad. `scored` and `mine`:
         what `decide` already computed, reused."""
-        hot = self.incidents.hot(incident_keys(feats.lede, place_stems()), feats.time)
+        hot = self.incidents.hot(incident_keys(feats.lede, place_stems(), lookup=True), feats.time)
         if not hot:
             return None, frozenset()
         sharing: dict[int, list[StoryState]] = {}  # times its members carry the keys -> candidates

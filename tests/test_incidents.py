@@ -1,9 +1,11 @@
 """Incident keys: reactions to one happening (the Abha mosque bombing, SaudiNewsNet 2015-08-09) meet."""
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +115,48 @@ def test_story_report_says_which_incident_an_article_joined_through(tmp_path):
     finally:
         server.stop()
     assert detail["data"]["join"]["incident"] == via
+
+
+def test_where_it_happened_is_looked_up_without_an_incident_word_but_counted_only_with_one():
+    """"شهداء مسجد قوات الطوارئ بعسير" names the site and the place, not the bombing: looked up, the pair
+    (مسجد, عسير) is a key; counted (made hot, stored on stories) it is not, nor from the Grand Mosque's news."""
+    funeral = article_features("شهداء الوطن يوارون الثرى",
+                               "ووري الثرى أمس شهداء مسجد قوات الطوارئ في منطقة عسير بعد الصلاة عليهم", None).lede
+    assert not incident_keys(funeral, place_stems())
+    assert ("مسجد", "عسير") in incident_keys(funeral, place_stems(), lookup=True)
+    bombing = _keys("تفجير إرهابي يستهدف مسجدا في عسير", "استهدف تفجير إرهابي مسجد قوات الطوارئ في منطقة عسير")
+    assert {("تفجير", "مسجد"), ("تفجير", "عسير"), ("مسجد", "عسير")} <= bombing
+    assert not _keys("بدء المرحلة الثالثة من توسعة المطاف في المسجد الحرام", "بدأت في المسجد الحرام بمكة المكرمة أعمال المرحلة الثالثة")
+
+
+
+@pytest.mark.skipif(not (SHARED / "data" / "saudinewsnet" / "2015-08-08.zip").exists(), reason="../shared/data not beside the repo")
+def test_reactions_naming_only_the_site_and_place_join_the_bombing(monkeypatch):
+    """2015-08-08, the second day after the Abha bombing: the 43 articles the gold puts in its story (funerals,
+    calls, condemnations; many name "the mosque in Asir" but no incident word) fall into fewer stories when
+    the site-and-place key is looked up, and some join through it."""
+    gold_path = Path(__file__).resolve().parents[1] / "eval" / "gold" / "snn-2015-08-08-aljazirah-aawsat-alweeam.jsonl"
+    gold = [json.loads(line) for line in gold_path.read_text(encoding="utf-8").splitlines()]
+    members = {g["id"] for g in gold if g["story"] == "abha-emergency-forces-mosque-bombing"}
+    with zipfile.ZipFile(SHARED / "data" / "saudinewsnet" / "2015-08-08.zip") as archive:
+        records = json.loads(archive.read(archive.namelist()[0]))
+    chosen, seen = [], set()
+    for r in records:
+        rid = hashlib.sha1(r["url"].encode("utf-8")).hexdigest()[:16]
+        if rid in members and rid not in seen:
+            seen.add(rid)
+            chosen.append(r)
+    assert len(chosen) == len(members) == 43
+
+    def run() -> tuple[int, list]:
+        placed = place_records(StoryEngine(), chosen)
+        return len({story for story, _, _ in placed}), [(d.reason, f) for _, d, f in placed]
+
+    with_sites, placed = run()
+    through_site = [reason for reason, feats in placed if "incident" in reason
+                    and not incident_keys(feats.lede, place_stems())]  # no incident word in its opening
+    assert through_site and all("مسجد" in r["incident"]["words"] + r["incident"]["where"] for r in through_site)
+    original = incidents.incident_keys
+    monkeypatch.setattr("rasd.cluster.incident_keys", lambda lede, places, lookup=False: original(lede, places))
+    without, _ = run()
+    assert with_sites < without
