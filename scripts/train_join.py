@@ -39,7 +39,9 @@ from rasd.evaluate import bcubed  # noqa: E402
 INTERACTIONS = (("max_body", "time"), ("lede", "time"), ("names", "title_cover"), ("core", "title_cover"), ("core", "size"),
                 ("body", "size"), ("max_body", "size"), ("title_cover", "size"), ("anchor", "size"), ("anchor", "time"),
                 ("anchor", "title_cover"), ("burst_cover", "size"), ("burst_article", "size"), ("burst_cover", "burst_mass"))
-CUTS = [0.05, 0.08, 0.1, 0.12] + [round(0.05 * i, 2) for i in range(3, 19)]
+# Each cut tried runs the engine over every whole gold day (about a minute for eighteen days); every cut
+# chosen so far, in every fold of five, eight and eighteen days, lay between 0.25 and 0.45.
+CUTS = [0.1, 0.12] + [round(0.05 * i, 2) for i in range(3, 13)]
 
 
 class Slice:
