@@ -32,10 +32,11 @@ def test_eval_gate_story_bcubed_floor(name, tmp_path):
     summary = json.loads(run_rasd("ingest", str(slice_file), "--quiet", "--json", db=db).stdout)
     result = rasd_json("eval", "stories", str(gold_path), db=db)
     # Every stored article is scored; only exact re-prints (same outlet, same text) and records
-    # without text are not stored (the 2015-07-26 slice has 21 of them).
+    # without text are not stored (the 2015-07-26 slice has 21 of them; 2015-07-25's 66, almadina printing
+    # items again under ?live and ?weekly urls).
     assert result["scored"] == summary["ingested"]
     assert summary["ingested"] + summary["duplicates"] + len(summary["rejected"]) == len(picked)
-    assert result["scored"] >= 0.9 * len(gold_ids)
+    assert result["scored"] + summary["duplicates"] >= 0.9 * len(gold_ids)
     assert result["bcubed"]["f1"] >= FLOORS[name]["bcubed_f1"]
 
 
