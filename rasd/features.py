@@ -244,8 +244,8 @@ _STANDING = tuple((kind, re.compile(rf"^(?:{pattern})(?![^\W\d_])")) for kind, p
 
 # Social-page notices: an office's Eid greetings party for its staff, a family receiving condolences, a
 # wedding ("أفراح آل ... و..." heads the wedding column) or a birth. Each is its own happening ("two
-# happenings of the same kind are two stories"), but they are worded alike and differ only in the office or family, so by content they would glue together
-# (17 offices' Eid parties in one story on 2015-07-22). Found anywhere in the folded headline; a
+# happenings of the same kind are two stories"), but they are worded alike and differ only in the office
+# or family, so by content they would glue together (17 offices' Eid parties in one story on 2015-07-22). Found anywhere in the folded headline; a
 # martyr's family receiving condolences is left to the engine (an attack's aftermath), and so is an emir
 # receiving Eid well-wishers (one happening several outlets report).
 _NOTICE = re.compile(
