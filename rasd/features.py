@@ -243,11 +243,12 @@ _STANDING = tuple((kind, re.compile(rf"^(?:{pattern})(?![^\W\d_])")) for kind, p
 
 
 # Social-page notices: an office's Eid greetings party for its staff, a family receiving condolences, a
-# wedding ("أفراح آل ... و..." heads the wedding column) or a birth. Each is its own happening ("two
-# happenings of the same kind are two stories"), but they are worded alike and differ only in the office
-# or family, so by content they would glue together (17 offices' Eid parties in one story on 2015-07-22). Found anywhere in the folded headline; a
-# martyr's family receiving condolences is left to the engine (an attack's aftermath), and so is an emir
-# receiving Eid well-wishers (one happening several outlets report).
+# wedding ("أفراح آل ... و..." heads the wedding column; "يحتفل بزواجه", "في القفص الذهبي") or a birth. Each
+# is its own happening ("two happenings of the same kind are two stories"), but they are worded alike and
+# differ only in the office or family, so by content they would glue together (17 offices' Eid parties in
+# one story on 2015-07-22, three weddings on 2015-08-07). Found anywhere in the folded headline; a martyr's
+# family receiving condolences is left to the engine (an attack's aftermath), and so is an emir receiving
+# Eid well-wishers (one happening several outlets report).
 _NOTICE = re.compile(
     r"حفل(?:ات)? (?:ال)?معايد|احتفالات (?:ال)?معايد|(?<![^\W\d_])[يت]عايد(?:ون|ان)? منسوبي|معايده (?:ال)?(?:دوائر|جهات)"
     r"|(?:(?:يتقبل|يتلق|يستقبل)(?:ون|ان)|تتقبل|تتلقي|تستقبل) (?:ال)?(?:عزاء|تعازي|مواسين|معزين)"
