@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -31,17 +30,13 @@ THRESHOLDS = [round(0.1 + 0.025 * k, 3) for k in range(25)]
 
 
 def vectors(texts: list[str]) -> tuple[list[np.ndarray], list[np.ndarray], int]:
-    """Each text's (stem columns, unit TF-IDF weights); idf from these texts alone, as a baseline tuned on the day has."""
-    docs = [Counter(stem_tokens(text)) for text in texts]
-    df = Counter(stem for doc in docs for stem in doc)
-    column = {stem: k for k, stem in enumerate(df)}
-    idf = {stem: math.log((len(docs) + 1) / (count + 1)) + 1 for stem, count in df.items()}
-    cols, vals = [], []
-    for doc in docs:
-        weights = np.array([(1 + math.log(n)) * idf[s] for s, n in doc.items()], dtype=np.float64)
-        cols.append(np.array([column[s] for s in doc], dtype=np.int64))
-        vals.append(weights / (np.linalg.norm(weights) or 1.0))
-    return cols, vals, len(column)
+    """Each text's (stem columns, unit TF-IDF weights) and the number of columns; idf from these texts
+    alone, as a baseline tuned on the day has (scikit-learn's smoothed idf, tf 1 + log n)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    matrix = TfidfVectorizer(analyzer=stem_tokens, sublinear_tf=True).fit_transform(texts)
+    rows = [matrix.getrow(k) for k in range(matrix.shape[0])]
+    return [row.indices for row in rows], [row.data for row in rows], matrix.shape[1]
 
 
 def single_pass(cols: list[np.ndarray], vals: list[np.ndarray], width: int, threshold: float) -> list[int]:
