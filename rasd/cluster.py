@@ -67,6 +67,11 @@ FREEZE_AFTER_DAYS = 2.0  # a story is packed (`StoryState.freeze`) once the late
 _FROZEN_NAMES, _FROZEN_BODY = 6, 8  # where a packed story keeps its names' keys and its body's keys, weights next
 _MAX_DF_SHARE = 0.05  # terms in more than 5% of documents are too common to find candidates by
 INCIDENT_FLOOR = 0.02  # the least join probability through a shared hot incident key (`_incident_join`)
+# ...and through a key this many articles of the day carry (`IncidentCounts.count`, read-ahead included) where
+# the place is no country (`country_stems`): the day's dominant happening, whose reactions are farther apart by
+# content than any model cut allows ("terrorism" + "Iraq" is every day's news, not one happening)
+VERY_HOT = 8
+VERY_HOT_FLOOR = 0.005
 
 
 def _weight(item: tuple[str, float]) -> float:
@@ -353,13 +358,24 @@ def place_stems() -> frozenset[str]:
     A stem the snowball stemmer shares with common words (الفيوم -> يوم, بوسطن -> وسط) is left out:
     it would make every headline with that word name a place.
     """
+    return frozenset(learned_places()) | _gazetteer_stems(("CTRY", "LOC+"))
+
+
+@lru_cache(maxsize=1)
+def country_stems() -> frozenset[str]:
+    """Stems of country names (`place_stems` of the gazetteer's countries): a country is where many
+    happenings are, a town, a region or a site where one is (`VERY_HOT`)."""
+    return _gazetteer_stems(("CTRY",))
+
+
+def _gazetteer_stems(kinds: tuple[str, ...]) -> frozenset[str]:
     from .features import _light, _stems_of
     from .ner import LEXICON_PATH, read_json_gz
 
     counts = idf_table()
-    out = set(learned_places())
+    out = set()
     for word, tags in read_json_gz(LEXICON_PATH)["gazetteer"].items():
-        if not ("CTRY" in tags or "LOC+" in tags) or word.startswith(("وال", "بال", "فال", "كال", "لل")):
+        if not any(kind in tags for kind in kinds) or word.startswith(("وال", "بال", "فال", "كال", "لل")):
             continue
         base = word[2:] if word.startswith("ال") else word
         word_df = counts.words.get(base, 0)
@@ -726,7 +742,7 @@ class StoryEngine:
         them joined it rather than the attack's story. Cross-validated on eight gold days (join model
         retrained per fold), B-cubed F1 +0.003 on slices and +0.004 on whole days a fold on average; the
         day after the bombing +0.008 / +0.021."""
-        hub, via = self._incident_join(feats, found, close, scored, mine)
+        hub, via = self._incident_join(feats, found, close, scored, mine, lenient=best is None)
         if best is None:
             return hub, via
         if hub is not None and hub[0].id != best[0].id:
@@ -736,13 +752,24 @@ class StoryEngine:
         return best, frozenset()
 
     def _incident_join(self, feats: Features, found: list[StoryState], close: dict[int, tuple[float, float]],
-                       scored: list[tuple], mine: ArticleBurst | None) -> tuple[tuple | None, frozenset]:
+                       scored: list[tuple], mine: ArticleBurst | None,
+                       lenient: bool = False) -> tuple[tuple | None, frozenset]:
         """((story, signals, probability), keys shared) of the candidate whose members carry the article's hot
         incident keys (`incidents`) most often, the incident's hub (ties: the more probable), among those at
         least `INCIDENT_FLOOR` probable; (None, ()) when none. The floor and place tests are not applied: a
         reaction is far from every other reaction by content, and often from abroad. `scored` and `mine`:
-        what `decide` already computed, reused."""
-        hot = self.incidents.hot(incident_keys(feats.lede, place_stems(), lookup=True), feats.time)
+        what `decide` already computed, reused.
+
+        A key `VERY_HOT` articles of the day carry, read-ahead ones included, is hot from the day's first
+        article on; with `lenient` (the model would open a story) such a key's hub needs only to be
+        `VERY_HOT_FLOOR` probable: the day's dominant happening."""
+        keys = incident_keys(feats.lede, place_stems(), lookup=True)
+        if not keys:
+            return None, frozenset()
+        countries = country_stems()
+        very = {key for key, n in self.incidents.count(keys, feats.time).items()
+                if n >= VERY_HOT and key[1] not in countries}
+        hot = self.incidents.hot(keys, feats.time) | very
         if not hot:
             return None, frozenset()
         sharing: dict[int, list[StoryState]] = {}  # times its members carry the keys -> candidates
@@ -750,18 +777,20 @@ class StoryEngine:
             if story.incidents and not hot.isdisjoint(story.incidents):
                 sharing.setdefault(sum(story.incidents.get(key, 0) for key in hot), []).append(story)
         known = {item[0].id: item for item in scored}
-        for count in sorted(sharing, reverse=True):  # signals only for the stories that could win
-            best = None
-            for story in sharing[count]:
-                item = known.get(story.id)
-                if item is None:
-                    mine = mine or article_burst(feats, self.burst)
-                    values = signals(feats, story, self.burst, mine, close[story.id])
-                    item = (story, values, self.model.probability(values))
-                if item[2] >= INCIDENT_FLOOR and (best is None or item[2] > best[2]):
-                    best = item
-            if best is not None:
-                return best, hot & best[0].incidents.keys()
+        # the usual floor first: a very hot key lowers it only where no sharer would be joined at it
+        for floor in (INCIDENT_FLOOR, VERY_HOT_FLOOR) if lenient and very else (INCIDENT_FLOOR,):
+            for count in sorted(sharing, reverse=True):  # signals only for the stories that could win
+                best = None
+                for story in sharing[count]:
+                    item = known.get(story.id)
+                    if item is None:
+                        mine = mine or article_burst(feats, self.burst)
+                        values = signals(feats, story, self.burst, mine, close[story.id])
+                        item = known[story.id] = (story, values, self.model.probability(values))
+                    if item[2] >= floor and (best is None or item[2] > best[2]):
+                        best = item
+                if best is not None:
+                    return best, hot & best[0].incidents.keys()
         return None, frozenset()
 
     def thread_for(self, feats: Features) -> tuple[int, float, dict] | None:
@@ -806,6 +835,13 @@ class StoryEngine:
         return best
 
     # -- state --------------------------------------------------------------------------------
+    def expect(self, feats: Features, step: int = 1) -> None:
+        """Count the incident keys of an article read but not yet decided (`step` -1: just before it is).
+
+        An ingest run reads ahead (`pipeline.AHEAD`): the first reactions of a day to its dominant
+        happening then find each other before enough of them are decided to make a key hot."""
+        self.incidents.expect(incident_keys(feats.lede, place_stems()), feats.time, step)
+
     def register(self, rowid: int, article_id: str, story_id: int, thread_id: int, feats: Features,
                  sig: str | None, copy_of: int | None) -> None:
         """Record an article's final placement in the in-memory state."""

@@ -176,3 +176,24 @@ def test_ingesting_process_leaves_no_reference_cycles_and_freezes_what_lasts(tmp
     finally:
         gc.unfreeze()
     store.close()
+
+
+def test_an_input_error_is_raised_after_the_articles_read_before_it_are_stored(tmp_path):
+    """Reading ahead must not lose the articles read before a failing input: they are decided and stored,
+    then the error is raised, and nothing is left counted ahead."""
+    items = list(read_paths([DEMO_DIR]))
+
+    def failing():
+        yield from items
+        raise OSError("disk read error on the sixth input")
+
+    store = Store(tmp_path / "t.db")
+    pipeline = Pipeline(store)
+    try:
+        pipeline.ingest(failing())
+    except OSError as err:
+        assert "sixth input" in str(err)
+    else:
+        raise AssertionError("the input error was not raised")
+    assert store.db.execute("SELECT count(*) FROM articles").fetchone()[0] == 5
+    assert pipeline.engine.incidents.ahead == {}
