@@ -72,6 +72,14 @@ INCIDENT_FLOOR = 0.02  # the least join probability through a shared hot inciden
 # content than any model cut allows ("terrorism" + "Iraq" is every day's news, not one happening)
 VERY_HOT = 8
 VERY_HOT_FLOOR = 0.005
+# Such a key's hub began the day before at the earliest (`_of_the_day`): an older story carrying the key is an
+# earlier happening of the kind (read ahead, the Kuwait mosque bombing's trial, begun 08-03, took in the Abha
+# bombing of 08-06 when the days were ingested together)
+
+
+def _of_the_day(story: "StoryState", time: float | None) -> bool:
+    """Whether a story began the day before `time` or later (or either is undated)."""
+    return time is None or story.first is None or int(story.first) >= int(time) - 1
 
 
 def _weight(item: tuple[str, float]) -> float:
@@ -369,6 +377,7 @@ def country_stems() -> frozenset[str]:
 
 
 def _gazetteer_stems(kinds: tuple[str, ...]) -> frozenset[str]:
+    """Stems of the gazetteer's names tagged with one of `kinds`, and of their adjective forms."""
     from .features import _light, _stems_of
     from .ner import LEXICON_PATH, read_json_gz
 
@@ -727,6 +736,8 @@ class StoryEngine:
                   "candidates": len(close), "close": len(scored), "runner_up": runner_up}
         if via:
             reason["incident"] = {"words": sorted({kind for kind, _ in via}), "where": sorted({where for _, where in via})}
+            if prob < INCIDENT_FLOOR:  # under the usual floor: through the day's dominant happening (`VERY_HOT`)
+                reason["incident"]["dominant"] = True
         if elsewhere:
             reason["other_place"] = elsewhere
         return Decision(story.id, prob, reason)
@@ -767,14 +778,18 @@ class StoryEngine:
         if not keys:
             return None, frozenset()
         countries = country_stems()
+        decided = self.incidents.hot(keys, feats.time)
         very = {key for key, n in self.incidents.count(keys, feats.time).items()
                 if n >= VERY_HOT and key[1] not in countries}
-        hot = self.incidents.hot(keys, feats.time) | very
+        hot = decided | very
         if not hot:
             return None, frozenset()
+        early = very - decided  # hot only as the day's dominant happening: its hub is of the day (`_of_the_day`)
         sharing: dict[int, list[StoryState]] = {}  # times its members carry the keys -> candidates
         for story in found:
             if story.incidents and not hot.isdisjoint(story.incidents):
+                if early and decided.isdisjoint(story.incidents) and not _of_the_day(story, feats.time):
+                    continue
                 sharing.setdefault(sum(story.incidents.get(key, 0) for key in hot), []).append(story)
         known = {item[0].id: item for item in scored}
         # the usual floor first: a very hot key lowers it only where no sharer would be joined at it
@@ -782,6 +797,8 @@ class StoryEngine:
             for count in sorted(sharing, reverse=True):  # signals only for the stories that could win
                 best = None
                 for story in sharing[count]:
+                    if floor < INCIDENT_FLOOR and not _of_the_day(story, feats.time):
+                        continue
                     item = known.get(story.id)
                     if item is None:
                         mine = mine or article_burst(feats, self.burst)

@@ -112,7 +112,7 @@ class IncidentCounts:
     """How many articles carried each incident key, per day; undated articles count on every day.
 
     `days` holds the articles decided so far (`observe`); `ahead` those an ingest run has read but not yet
-    decided (`expect`, taken back by `unexpect` just before the article is decided), counted on their own
+    decided (`expect`, taken back with `step` -1 just before the article is decided), counted on their own
     day only, so that a day's counts do not depend on whether the next day came in the same run.
     """
 

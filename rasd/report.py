@@ -202,6 +202,8 @@ def render_story(report: dict, indent: str = "", analysis: bool = True) -> str:
             via = join.get("incident")
             shown = via and via.get("written", via)
             where = f"; through the incident at {', '.join(shown['where'])} ({', '.join(shown['words'])})" if via else ""
+            if via and via.get("dominant"):
+                where += ", the day's dominant happening"
             lines.append(f"{indent}    joined with score {join.get('score')} ({signals}{where})")
         elif join.get("standing"):
             lines.append(f"{indent}    a {join['standing']}: a story of its own")

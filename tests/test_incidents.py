@@ -213,11 +213,40 @@ def test_reading_ahead_brings_the_first_reactions_of_the_day_together(tmp_path, 
         store.close()
         predicted = {aid: story for aid, story, _ in rows if aid in gold}
         assert len(predicted) == len(chosen) == 193
-        reasons = [json.loads(reason) for _, _, reason in rows if reason]
+        reasons = [(story, json.loads(reason)) for _, story, reason in rows if reason]
         return bcubed(predicted, {aid: gold[aid] for aid in predicted})["f1"], reasons
 
     ahead, reasons = run("ahead.db")
-    assert any("incident" in r and r["score"] < INCIDENT_FLOOR for r in reasons)
+    dominant = [story for story, r in reasons if "incident" in r and r["score"] < INCIDENT_FLOOR]
+    assert dominant and all(r["incident"]["dominant"] for _, r in reasons if r.get("score", 1) < INCIDENT_FLOOR
+                            and "incident" in r)
+    text = run_rasd("story", str(dominant[0]), db=tmp_path / "ahead.db", check=True).stdout
+    assert "the day's dominant happening" in text  # the analyst is told why so weak a join was made
     monkeypatch.setattr(pipeline_module, "AHEAD", 0)
     alone, _ = run("alone.db")
     assert ahead > alone + 0.005
+
+
+@pytest.mark.skipif(not DAY.exists(), reason="../shared/data not beside the repo")
+def test_the_days_dominant_happening_does_not_join_an_older_story_of_its_kind(tmp_path):
+    """The Kuwait mosque bombing's trial (2015-08-03 and 04) and the Abha mosque bombing (08-06) ingested in
+    one run: read ahead, "bombing" + "mosque" is very hot on 08-06, and the trial's story carries it; the
+    Abha bombing still opens a story of its own instead of joining the trial's."""
+    chosen, seen = [], set()
+    for day, pattern in (("2015-08-03", "الكويت|الصادق"), ("2015-08-04", "الكويت|الصادق"), ("2015-08-06", "عسير|الطوارئ")):
+        with zipfile.ZipFile(SHARED / "data" / "saudinewsnet" / f"{day}.zip") as archive:
+            records = json.loads(archive.read(archive.namelist()[0]))
+        for r in records:
+            if "مسجد" in r["title"] + r["content"][:300] and re.search(pattern, r["title"]) and r["url"] not in seen:
+                seen.add(r["url"])
+                chosen.append(r)
+    path, db = tmp_path / "mosques.jsonl", tmp_path / "rasd.db"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chosen), encoding="utf-8")
+    rasd_json("ingest", str(path), db=db)
+    stories = rasd_json("stories", "--limit", "1000", db=db)
+    kuwait = [s for s in stories if s["first_seen"][:10] < "2015-08-06"]
+    abha = [s for s in stories if s["first_seen"][:10] == "2015-08-06"]
+    assert kuwait and abha and max(len(s["article_ids"]) for s in abha) >= 8
+    for story in kuwait:
+        days = {a["published"][:10] for a in rasd_json("story", str(story["id"]), db=db)["articles"]}
+        assert "2015-08-06" not in days or not days & {"2015-08-03", "2015-08-04"}, story["title"]
