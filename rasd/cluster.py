@@ -852,12 +852,15 @@ class StoryEngine:
         return best
 
     # -- state --------------------------------------------------------------------------------
-    def expect(self, feats: Features, step: int = 1) -> None:
-        """Count the incident keys of an article read but not yet decided (`step` -1: just before it is).
+    def expect(self, feats: Features) -> frozenset[tuple[str, str]]:
+        """Count the incident keys of an article read but not yet decided; returned, for the reader to take
+        them back (`IncidentCounts.expect` with `step` -1) just before the article is decided.
 
         An ingest run reads ahead (`pipeline.AHEAD`): the first reactions of a day to its dominant
         happening then find each other before enough of them are decided to make a key hot."""
-        self.incidents.expect(incident_keys(feats.lede, place_stems()), feats.time, step)
+        keys = incident_keys(feats.lede, place_stems())
+        self.incidents.expect(keys, feats.time)
+        return keys
 
     def register(self, rowid: int, article_id: str, story_id: int, thread_id: int, feats: Features,
                  sig: str | None, copy_of: int | None) -> None:

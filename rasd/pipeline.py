@@ -423,9 +423,9 @@ class Pipeline:
         engine.incidents.ahead.clear()  # a run stopped by an error may have left some behind
 
         def take():
-            item = window.popleft()
-            if isinstance(item, Prepared):
-                engine.expect(item.feats, -1)
+            item, keys = window.popleft()
+            if keys:
+                engine.incidents.expect(keys, item.feats.time, -1)
             return item
 
         try:
@@ -444,9 +444,7 @@ class Pipeline:
                             item = prepare(item, engine, key)
                         except Exception:  # noqa: BLE001 - `add` prepares it again in its turn, and fails there
                             pass
-                if isinstance(item, Prepared):
-                    engine.expect(item.feats)
-                window.append(item)
+                window.append((item, engine.expect(item.feats) if isinstance(item, Prepared) else None))
                 if len(window) > AHEAD:
                     yield take()
             while window:
