@@ -26,7 +26,7 @@ from pathlib import Path
 
 from . import snapshot as snapshots
 from .article import Article, Rejection
-from .cluster import StoryEngine
+from .cluster import StoryEngine, headline
 from .entities import EntityResolver, annotate_mentions, commonness, remember_commonness
 from .ingest import prepare as clean_input
 from .ner import find_mentions_many
@@ -41,6 +41,7 @@ __all__ = ["IngestSummary", "Pipeline", "Prepared", "prepare", "annotate"]
 
 BATCH_ARTICLES = 200  # articles per commit in an ingest run
 BATCH_SECONDS = 2.0  # ... or fewer, when they take longer than this to arrive
+HEADLINE_MEMBERS = 3  # from this many members (copies aside) a story's title is its most shared headline
 AHEAD = 500  # articles an ingest run prepares ahead of the one it decides (`Pipeline._read_ahead`)
 
 
@@ -294,6 +295,8 @@ class Pipeline:
         self.store = store
         self.snapshot = snapshot if engine is None else None
         self.autosave = autosave
+        self._grown: set[int] = set()  # stories that took an article since their title was last chosen
+        self._titled: dict[int, int] = {}  # story id -> its members when this process last chose its title
         self._load(engine or StoryEngine(), use_snapshot=True)
 
     def _load(self, engine: StoryEngine, use_snapshot: bool = False) -> None:
@@ -378,6 +381,8 @@ class Pipeline:
             self.store.add_annotations(rowid, annotations)
             self.store.count_in_story(story_id, article.published)
         self.engine.register(rowid, article.id, story_id, thread_id, feats, sig, decision.copy_of)
+        if decision.story is not None and decision.copy_of is None:
+            self._grown.add(story_id)
         self.entities.commit(entities)
         if warnings is not None:
             warnings += [f"{article.id}: {failure}" for failure in prepared.failures]
@@ -462,6 +467,7 @@ class Pipeline:
             try:
                 with self.store.batch():
                     done = self._ingest_batch(items, summary, on_item)
+                    self.retitle(final=done)
             except BaseException:
                 if not self.store.in_step:  # the batch could not be committed: memory is ahead of the store
                     self._reload()
@@ -475,6 +481,24 @@ class Pipeline:
                 gc.freeze()
         self.store.finish_run(summary.run_id, summary.ingested, summary.duplicates, len(summary.rejected))
         return summary
+
+    def retitle(self, final: bool = True) -> None:
+        """Title each story grown since its title was chosen by its most shared headline (`cluster.headline`):
+        in a run, as a story's members double (3, 6, 12...: each member's title is read a few times at most);
+        at its end (`final`), every story grown in it."""
+        for story_id in sorted(self._grown):
+            state = self.engine.stories.get(story_id)
+            members = state.absorbed if state is not None else 0
+            if members < HEADLINE_MEMBERS:
+                continue
+            if final or members >= 2 * self._titled.get(story_id, 0):
+                title = headline(self.store.member_titles(story_id))
+                if title is not None:
+                    self.store.set_story_title(story_id, title)
+                self._titled[story_id] = members
+                self._grown.discard(story_id)
+        if final:
+            self._grown.clear()
 
     def _ingest_batch(self, items, summary: IngestSummary, on_item) -> bool:
         """Up to BATCH_ARTICLES items (or BATCH_SECONDS of them) in the open batch; True when `items` ran out."""

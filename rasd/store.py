@@ -303,6 +303,16 @@ class Store:
              json.dumps(thread_reason, ensure_ascii=False) if thread_reason else None),
         ).lastrowid
 
+    def member_titles(self, story_id: int) -> list[tuple[str, dict[str, float]]]:
+        """(title, title vector) of a story's articles that are not copies, in order of arrival."""
+        rows = self.db.execute(
+            "SELECT title, json_extract(features, '$.t') AS t FROM articles"
+            " WHERE story_id = ? AND copy_of IS NULL ORDER BY rowid", (story_id,)).fetchall()
+        return [(row["title"], json.loads(row["t"]) if row["t"] else {}) for row in rows]
+
+    def set_story_title(self, story_id: int, title: str) -> None:
+        self.db.execute("UPDATE stories SET title = ? WHERE id = ?", (title, story_id))
+
     def count_in_story(self, story_id: int, published: str | None) -> None:
         """Count one more article into a story's size and first/last dates, as `refresh_story` would find
         them, without reading its articles again (a 600-article story did, for every article it took)."""

@@ -442,3 +442,20 @@ def test_standing_item_says_why_it_stands_alone(tmp_path):
     assert "a press review: a story of its own" in text
     html = render("story.html", data=report, meta={}, query={}, view=story_view(report)).body.decode()
     assert "مادة ثابتة قائمة بذاتها: عرض الصحف" in html
+
+
+def test_headline_is_the_title_the_other_members_share_most():
+    """Sum of title cosines to the other members; the earliest on a tie; None when no two titles share a word."""
+    from rasd.cluster import headline
+    from rasd.features import article_features
+
+    def member(title: str) -> tuple[str, dict]:
+        return title, article_features(title, title, None).title
+
+    titles = ["قصة ترابط.. الإرهاب يسفح الدماء والمواطنون يعوّضونها",
+              "الأزهر يدين تفجير مسجد عسير",
+              "تفجير مسجد قوات الطوارئ في عسير",
+              "ارتفاع شهداء مسجد قوات الطوارئ"]
+    assert headline([member(t) for t in titles]) == titles[2]
+    assert headline([member(t) for t in titles[2:3] * 2]) == titles[2]  # a tie: the earlier
+    assert headline([member(titles[0]), member("الذهب يتراجع بعد تصريحات تدعم رفع الفائدة")]) is None

@@ -30,6 +30,7 @@ def _ingest(path, workers: int, clean_in_pipeline: bool = False) -> dict:
                                " ORDER BY rowid").fetchall(),
         "annotations": db.execute("SELECT article_rowid, kind, data FROM annotations ORDER BY 1, 2").fetchall(),
         "mentions": db.execute("SELECT article_rowid, entity_id, start, end, titles FROM mentions ORDER BY id").fetchall(),
+        "stories": db.execute("SELECT id, thread_id, title, size FROM stories ORDER BY id").fetchall(),
     }
 
 
@@ -197,3 +198,42 @@ def test_an_input_error_is_raised_after_the_articles_read_before_it_are_stored(t
         raise AssertionError("the input error was not raised")
     assert store.db.execute("SELECT count(*) FROM articles").fetchone()[0] == 5
     assert pipeline.engine.incidents.ahead == {}
+
+
+def test_a_story_is_titled_by_its_most_shared_headline(tmp_path):
+    """One outlet's 2015-08-06 (3alyoum, 179 articles): the Abha bombing's story opens with a column on blood
+    donors; once it has members enough its title is a headline naming the bombing, as its members' do, and
+    it stays one after more articles come in another run. A story of one headline keeps it."""
+    import zipfile
+
+    import pytest
+
+    from .conftest import SHARED
+
+    day = SHARED / "data" / "saudinewsnet" / "2015-08-06.zip"
+    if not day.exists():
+        pytest.skip("../shared/data not beside the repo")
+    with zipfile.ZipFile(day) as archive:
+        records = json.loads(archive.read(archive.namelist()[0]))
+    seen, chosen = set(), []
+    for r in records:
+        if r["source"] == "3alyoum" and r["url"] not in seen:
+            seen.add(r["url"])
+            chosen.append(r)
+    first, rest = tmp_path / "first.jsonl", tmp_path / "rest.jsonl"
+    for path, part in ((first, chosen[:150]), (rest, chosen[150:])):
+        path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in part) + "\n", encoding="utf-8")
+    store = Store(tmp_path / "day.db")
+    pipeline = Pipeline(store)
+    for path in (first, rest):
+        pipeline.ingest(read_paths([path], ordered=True))
+        story = store.db.execute("SELECT story_id FROM articles WHERE title LIKE 'قصة ترابط%'").fetchone()[0]
+        opening, title, size = store.db.execute(
+            "SELECT (SELECT title FROM articles WHERE story_id = s.id ORDER BY rowid LIMIT 1), s.title, s.size"
+            " FROM stories s WHERE s.id = ?", (story,)).fetchone()
+        assert size >= 5 and opening.startswith("قصة ترابط")
+        assert title != opening and "تفجير" in title and "عسير" in title, title
+    singles = store.db.execute("SELECT s.title, a.title FROM stories s JOIN articles a ON a.story_id = s.id"
+                               " WHERE s.size = 1").fetchall()
+    assert singles and all(story_title == article_title.strip() for story_title, article_title in singles)
+    store.close()
