@@ -182,6 +182,7 @@ def _prepare_chunk(chunk: list[Article | Rejection], clean: bool, engine: StoryE
 def _worker_loop(inbox, outbox, clean: bool) -> None:
     """A worker process: chunks of items in, their `_prepare_chunk` results (or the error) out, until None."""
     engine = StoryEngine()
+    gc.disable()  # collected after each chunk below: the collections in between cost 4-5% of a worker's time
     while (chunk := inbox.get()) is not None:
         try:
             outbox.put(_prepare_chunk(chunk, clean, engine))
@@ -462,6 +463,18 @@ class Pipeline:
 
     def _ingest(self, items, summary: IngestSummary, on_item, freeze_gc: bool = False) -> IngestSummary:
         items = iter(items)
+        collecting = gc.isenabled()
+        if freeze_gc:  # collected after each batch below, not also every few hundred objects made on the way
+            gc.disable()
+        try:
+            self._ingest_batches(items, summary, on_item, freeze_gc)
+        finally:
+            if collecting:
+                gc.enable()
+        self.store.finish_run(summary.run_id, summary.ingested, summary.duplicates, len(summary.rejected))
+        return summary
+
+    def _ingest_batches(self, items, summary: IngestSummary, on_item, freeze_gc: bool) -> None:
         done = False
         while not done:
             try:
@@ -479,8 +492,6 @@ class Pipeline:
                 # a server, whose frozen objects could not be collected when they end up in a cycle.
                 gc.collect(1)
                 gc.freeze()
-        self.store.finish_run(summary.run_id, summary.ingested, summary.duplicates, len(summary.rejected))
-        return summary
 
     def retitle(self, final: bool = True) -> None:
         """Title each story grown since its title was chosen by its most shared headline (`cluster.headline`):
