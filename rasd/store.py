@@ -304,11 +304,20 @@ class Store:
         ).lastrowid
 
     def member_titles(self, story_id: int) -> list[tuple[str, dict[str, float]]]:
-        """(title, title vector) of a story's articles that are not copies, in order of arrival."""
+        """(title, title vector) of a story's articles that are not copies, in order of arrival; an empty
+        vector where the stored features are missing or unreadable (a title is never worth a failed run)."""
         rows = self.db.execute(
-            "SELECT title, json_extract(features, '$.t') AS t FROM articles"
+            "SELECT title, CASE WHEN json_valid(features) THEN json_extract(features, '$.t') END AS t FROM articles"
             " WHERE story_id = ? AND copy_of IS NULL ORDER BY rowid", (story_id,)).fetchall()
-        return [(row["title"], json.loads(row["t"]) if row["t"] else {}) for row in rows]
+        out = []
+        for row in rows:
+            try:
+                vector = json.loads(row["t"]) if isinstance(row["t"], str) else {}
+            except ValueError:
+                vector = {}
+            ok = isinstance(vector, dict) and all(isinstance(w, (int, float)) for w in vector.values())
+            out.append((row["title"], vector if ok else {}))
+        return out
 
     def set_story_title(self, story_id: int, title: str) -> None:
         self.db.execute("UPDATE stories SET title = ? WHERE id = ?", (title, story_id))

@@ -234,3 +234,21 @@ def test_store_story_counts_kept_as_a_recount_finds_them(db, seed_dir):
     for row in kept:
         store.refresh_story(row[0])
     assert store.db.execute("SELECT id, size, first_seen, last_seen FROM stories ORDER BY id").fetchall() == kept
+
+
+def test_member_titles_read_unreadable_features_as_empty(tmp_path):
+    """A story's member titles come with their title vectors; a row whose stored features are not JSON, or
+    hold no title vector, gives an empty one instead of failing the ingest that re-titles the story."""
+    from rasd import DEMO_DIR
+
+    store = Store(tmp_path / "t.db")
+    Pipeline(store).ingest(read_paths([DEMO_DIR]))
+    story, first = store.db.execute("SELECT story_id, rowid FROM articles WHERE copy_of IS NULL"
+                                    " GROUP BY story_id HAVING count(*) >= 2 LIMIT 1").fetchone()
+    titles = store.member_titles(story)
+    assert len(titles) >= 2 and all(vector for _, vector in titles)
+    store.db.execute("UPDATE articles SET features = 'not json' WHERE rowid = ?", (first,))
+    assert store.member_titles(story)[0][1] == {} and store.member_titles(story)[1][1]
+    store.db.execute("UPDATE articles SET features = ? WHERE rowid = ?", ('{"t": [1, 2]}', first))
+    assert store.member_titles(story)[0][1] == {}
+    store.close()
