@@ -61,6 +61,30 @@ def fixture_copy(tmp_path):
     return make
 
 
+def snn_records(day: str, source: str | None = None) -> list[dict]:
+    """A SaudiNewsNet day's records in the day's order, one per url (of one outlet, with `source`); the test
+    is skipped when ../shared/data is not beside the repo."""
+    import zipfile
+
+    path = SHARED / "data" / "saudinewsnet" / f"{day}.zip"
+    if not path.exists():
+        pytest.skip("../shared/data not beside the repo")
+    with zipfile.ZipFile(path) as archive:
+        records = json.loads(archive.read(archive.namelist()[0]))
+    seen, out = set(), []
+    for r in records:
+        if r["url"] not in seen and (source is None or r["source"] == source):
+            seen.add(r["url"])
+            out.append(r)
+    return out
+
+
+def write_jsonl(records: list[dict], path: Path) -> Path:
+    """`records` as a JSONL file, as a user feeds them to `rasd ingest`."""
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
 def place_records(engine, records) -> list[tuple[int, object, object]]:
     """Feed SaudiNewsNet records to a story engine in order, as the pipeline does, opening a story
     where it decides so; (story id, decision, features) of each."""

@@ -14,7 +14,7 @@ from rasd.cluster import StoryEngine, place_stems
 from rasd.features import article_features
 from rasd.incidents import HOT_COUNT, IncidentCounts, incident_keys
 
-from .conftest import SHARED, place_records, rasd_json, run_rasd
+from .conftest import SHARED, place_records, rasd_json, run_rasd, snn_records, write_jsonl
 from .test_api import Server, get_json
 
 DAY = SHARED / "data" / "saudinewsnet" / "2015-08-09.zip"
@@ -193,15 +193,8 @@ def test_reading_ahead_brings_the_first_reactions_of_the_day_together(tmp_path, 
     from rasd.pipeline import Pipeline
     from rasd.store import Store
 
-    with zipfile.ZipFile(SHARED / "data" / "saudinewsnet" / "2015-08-10.zip") as archive:
-        records = json.loads(archive.read(archive.namelist()[0]))
-    seen, chosen = set(), []
-    for r in records:
-        if r["source"] == "aljazirah" and r["url"] not in seen:
-            seen.add(r["url"])
-            chosen.append(r)
-    path = tmp_path / "aljazirah.jsonl"
-    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in chosen) + "\n", encoding="utf-8")
+    chosen = snn_records("2015-08-10", "aljazirah")
+    path = write_jsonl(chosen, tmp_path / "aljazirah.jsonl")
     gold = load_gold(Path(__file__).resolve().parents[1] / "eval" / "gold" / "snn-2015-08-10-was-aljazirah.jsonl")
 
     def run(name: str) -> tuple[float, list[dict]]:
@@ -234,14 +227,11 @@ def test_the_days_dominant_happening_does_not_join_an_older_story_of_its_kind(tm
     Abha bombing still opens a story of its own instead of joining the trial's."""
     chosen, seen = [], set()
     for day, pattern in (("2015-08-03", "الكويت|الصادق"), ("2015-08-04", "الكويت|الصادق"), ("2015-08-06", "عسير|الطوارئ")):
-        with zipfile.ZipFile(SHARED / "data" / "saudinewsnet" / f"{day}.zip") as archive:
-            records = json.loads(archive.read(archive.namelist()[0]))
-        for r in records:
+        for r in snn_records(day):
             if "مسجد" in r["title"] + r["content"][:300] and re.search(pattern, r["title"]) and r["url"] not in seen:
                 seen.add(r["url"])
                 chosen.append(r)
-    path, db = tmp_path / "mosques.jsonl", tmp_path / "rasd.db"
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chosen), encoding="utf-8")
+    path, db = write_jsonl(chosen, tmp_path / "mosques.jsonl"), tmp_path / "rasd.db"
     rasd_json("ingest", str(path), db=db)
     stories = rasd_json("stories", "--limit", "1000", db=db)
     kuwait = [s for s in stories if s["first_seen"][:10] < "2015-08-06"]

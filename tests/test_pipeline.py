@@ -12,7 +12,7 @@ from rasd.pipeline import Pipeline
 from rasd.report import story_report
 from rasd.store import Store
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, snn_records, write_jsonl
 
 
 def _ingest(path, workers: int, clean_in_pipeline: bool = False) -> dict:
@@ -204,25 +204,8 @@ def test_a_story_is_titled_by_its_most_shared_headline(tmp_path):
     """One outlet's 2015-08-06 (3alyoum, 179 articles): the Abha bombing's story opens with a column on blood
     donors; once it has members enough its title is a headline naming the bombing, as its members' do, and
     it stays one after more articles come in another run. A story of one headline keeps it."""
-    import zipfile
-
-    import pytest
-
-    from .conftest import SHARED
-
-    day = SHARED / "data" / "saudinewsnet" / "2015-08-06.zip"
-    if not day.exists():
-        pytest.skip("../shared/data not beside the repo")
-    with zipfile.ZipFile(day) as archive:
-        records = json.loads(archive.read(archive.namelist()[0]))
-    seen, chosen = set(), []
-    for r in records:
-        if r["source"] == "3alyoum" and r["url"] not in seen:
-            seen.add(r["url"])
-            chosen.append(r)
-    first, rest = tmp_path / "first.jsonl", tmp_path / "rest.jsonl"
-    for path, part in ((first, chosen[:150]), (rest, chosen[150:])):
-        path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in part) + "\n", encoding="utf-8")
+    chosen = snn_records("2015-08-06", "3alyoum")
+    first, rest = write_jsonl(chosen[:150], tmp_path / "first.jsonl"), write_jsonl(chosen[150:], tmp_path / "rest.jsonl")
     store = Store(tmp_path / "day.db")
     pipeline = Pipeline(store)
     for path in (first, rest):
