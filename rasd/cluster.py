@@ -34,6 +34,7 @@ import json
 import math
 import sys
 import threading
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,6 +66,7 @@ MEMBER_FLOOR = 0.3  # join only through a member this close (max_body or max_led
 _INDEX_BODY_TERMS = 12
 FREEZE_AFTER_DAYS = 2.0  # a story is packed (`StoryState.freeze`) once the latest article is this far past its window
 _FROZEN_NAMES, _FROZEN_BODY = 6, 8  # where a packed story keeps its names' keys and its body's keys, weights next
+_TITLE_WORDS = 16  # a story's title terms kept as a Bloom filter of 16 x 64 bits, two bits a term (`_title_bits`)
 _MAX_DF_SHARE = 0.05  # terms in more than 5% of documents are too common to find candidates by
 INCIDENT_FLOOR = 0.02  # the least join probability through a shared hot incident key (`_incident_join`)
 # ...and through a key this many articles of the day carry (`IncidentCounts.count`, read-ahead included) where
@@ -90,6 +92,14 @@ def _weight(item: tuple[str, float]) -> float:
 
 _STEM_IDS: dict[str, int] = {}  # stem -> column of the packed member vectors, shared by every engine here
 _STEM_IDS_LOCK = threading.Lock()  # two engines growing it at once must not give two stems one id
+
+
+@lru_cache(maxsize=1 << 16)
+def _title_bits(term: str) -> tuple[int, np.uint64, int, np.uint64]:
+    """(word, bit, word, bit) of a title term in a story's Bloom filter (`StoryEngine._titles`): from CRC-32,
+    the same in every process, as the filters are saved with the engine."""
+    h = zlib.crc32(term.encode())
+    return (h >> 6) % _TITLE_WORDS, np.uint64(1 << (h & 63)), (h >> 16) % _TITLE_WORDS, np.uint64(1 << ((h >> 10) & 63))
 
 
 def packed(vec: dict[str, float], grow: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -629,6 +639,9 @@ class StoryEngine:
         # each story's window by story id (-inf, inf while it has none), for filtering candidates in one pass
         self._window_lo = np.full(1024, -np.inf)
         self._window_hi = np.full(1024, np.inf)
+        # each story's title terms as a Bloom filter by story id (a term never leaves it, trimmed or not): the
+        # headline test of `thread_for` reads the stories that may share a headline word, not all it found
+        self._titles = np.zeros((1024, _TITLE_WORDS), np.uint64)
         self._latest = -math.inf  # the latest article time registered
         self._closing: list[tuple[float, int]] = []  # (window end, story id) of unfrozen dated stories, a heap
         table = idf_table()
@@ -851,8 +864,9 @@ class StoryEngine:
         headline = feats.title.keys()
         # most stories are found by one name and share no headline word: they could pass neither test
         # (`.keys()`: against a view, `isdisjoint` walks the smaller side; against a dict, all of it)
-        found = [(sid, shared) for sid, shared in counts.items()
-                 if shared >= least or not headline.isdisjoint(stories[sid].title.keys())]
+        maybe = self._may_share_title(counts, headline).tolist()
+        found = [(sid, shared) for (sid, shared), may in zip(counts.items(), maybe)
+                 if shared >= least or (may and not headline.isdisjoint(stories[sid].title.keys()))]
         for sid, shared in found:
             story = stories[sid]
             body = cosine(feats.body, story.body_vector(), story.body_norm) if shared >= least else None
@@ -870,6 +884,16 @@ class StoryEngine:
             if best is None or score > best[1]:
                 best = (story.thread, score, {"story": sid, "shared_names": shared, "body": round(body, 3)})
         return best
+
+    def _may_share_title(self, sids, headline) -> np.ndarray:
+        """Per story id, False where its title surely shares no term with `headline` (the Bloom filters, in
+        one pass: a late archive's article finds ~550 stories by its names, in memory all over)."""
+        rows = self._titles[np.fromiter(sids, np.int64, len(sids))]
+        may = np.zeros(len(rows), bool)
+        for term in headline:
+            word, bit, word2, bit2 = _title_bits(term)
+            may |= ((rows[:, word] & bit) != 0) & ((rows[:, word2] & bit2) != 0)
+        return may
 
     # -- state --------------------------------------------------------------------------------
     def expect(self, feats: Features) -> frozenset[tuple[str, str]]:
@@ -894,6 +918,7 @@ class StoryEngine:
             story.thaw()  # packed, it is pushed again just below
             story.absorb(feats)
             self._note_window(story)
+            self._note_title(story_id, feats.title)
             if not story.standing:  # out of the index, it is neither a candidate nor a thread to continue
                 self._index_story(story, feats)
             keys = incident_keys(feats.lede, place_stems())
@@ -923,6 +948,17 @@ class StoryEngine:
             story = self.stories[sid]
             if story.window[1] < limit:  # else its window moved on, and was pushed again when it did
                 story.freeze()
+
+    def _note_title(self, sid: int, title: dict[str, float]) -> None:
+        """Add a member's headline terms to the story's Bloom filter (`_may_share_title`)."""
+        if sid >= len(self._titles):
+            grow = max(sid + 1, 2 * len(self._titles)) - len(self._titles)
+            self._titles = np.concatenate((self._titles, np.zeros((grow, _TITLE_WORDS), np.uint64)))
+        row = self._titles[sid]
+        for term in title:
+            word, bit, word2, bit2 = _title_bits(term)
+            row[word] |= bit
+            row[word2] |= bit2
 
     def _note_window(self, story: StoryState) -> None:
         """Keep `story.window` in the arrays `candidates` filters by."""

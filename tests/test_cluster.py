@@ -459,3 +459,31 @@ def test_headline_is_the_title_the_other_members_share_most():
     assert headline([member(t) for t in titles]) == titles[2]
     assert headline([member(t) for t in titles[2:3] * 2]) == titles[2]  # a tie: the earlier
     assert headline([member(titles[0]), member("الذهب يتراجع بعد تصريحات تدعم رفع الفائدة")]) is None
+
+
+@pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
+def test_title_filter_never_hides_a_story_that_shares_a_headline_word():
+    """`thread_for` reads only the stories its Bloom filters say may share a headline word: a story that
+    does share one must never be ruled out, and most that share none should be."""
+    from rasd.cluster import StoryEngine
+    from rasd.ingest import read_paths
+
+    articles = [a for a in list(read_paths([DAYS / "2015-08-06.zip"], clean=False))[:400] if hasattr(a, "text")]
+    engine = StoryEngine()
+    for rowid, article in enumerate(articles[:300], start=1):
+        feats, sig = engine.features(article.title, article.text, article.published)
+        decision = engine.decide(feats, sig)
+        story = decision.story if decision.story is not None else rowid
+        engine.register(rowid, article.id, story, story, feats, sig, decision.copy_of)
+    sids = list(engine.stories)
+    sharing = ruled_out = apart = 0
+    for article in articles[300:]:
+        headline = engine.features(article.title, article.text, article.published)[0].title.keys()
+        may = engine._may_share_title(sids, headline).tolist()
+        for sid, maybe in zip(sids, may):
+            shares = not headline.isdisjoint(engine.stories[sid].title.keys())
+            assert maybe or not shares, (article.title, sid)
+            sharing += shares
+            apart += not shares
+            ruled_out += not maybe
+    assert sharing > 100 and ruled_out > 0.9 * apart
