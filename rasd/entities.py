@@ -1218,7 +1218,7 @@ class EntityResolver:
                 else (m.type,)
             cands = {c for kind in kinds for c in _posted(self.by_key, (kind, skel))} | {
                 r for r, e in self._new.items() if e.type in kinds and e.key == skel}
-            fits = [c for c in cands if any(_same_words(words, name_words(t, m.type)) for t in self._spellings(c))]
+            fits = [c for c in cands if self._spelled(c, m.text, words, m.type)]
             if fits:
                 return max(fits, key=lambda c: (self._total(c), -c))
             return self._make(m.type, skel, m.text)
@@ -1250,7 +1250,7 @@ class EntityResolver:
             {r for r, e in self._new.items() if e.type == "PER" and e.key == word}
         # away from its story a lone word is matched by spelling only, not by skeleton
         fits = [c for c in cands if any((same_word if self.stories[story].get(c) else _same_bare)(word, w[-1])
-                                        for w in (name_words(t) for t in self._spellings(c)) if w)]
+                                        for w in (name_words(t) for t in self._entity(c).counts()) if w)]
         if fits:
             return max(fits, key=lambda c: (self.stories[story].get(c, 0), self._total(c), -c))
         return self._make("PER", word, m.text)
@@ -1298,8 +1298,11 @@ class EntityResolver:
     def _kind(self, ref: int) -> str:
         return self._entity(ref).type
 
-    def _spellings(self, ref: int) -> list[str]:
-        return list(self._entity(ref).counts())
+    def _spelled(self, ref: int, text: str, words: tuple[str, ...], kind: str) -> bool:
+        """Whether a spelling of the entity has these name words: this very spelling first, as a common
+        place or body has hundreds (`السعودية`, `للسعودية`, `والسعودية`...), each compared in turn."""
+        counts = self._entity(ref).counts()
+        return text in counts or any(_same_words(words, name_words(t, kind)) for t in counts)
 
     def _entity(self, ref: int) -> _Entity:
         return self._new.get(ref) or self.entities[ref]
