@@ -102,6 +102,14 @@ def _title_bits(term: str) -> tuple[int, int, int, int]:
     return (h >> 6) % _TITLE_WORDS, 1 << (h & 63), (h >> 16) % _TITLE_WORDS, 1 << ((h >> 10) & 63)
 
 
+def _with_row(array: np.ndarray, sid: int, fill) -> np.ndarray:
+    """A by-story-id array with a row for `sid`: grown to twice its length (or to `sid`) with `fill` rows."""
+    if sid < len(array):
+        return array
+    grow = max(sid + 1, 2 * len(array)) - len(array)
+    return np.concatenate((array, np.full((grow, *array.shape[1:]), fill, array.dtype)))
+
+
 def packed(vec: dict[str, float], grow: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """A sparse vector as (stem ids, weights) arrays sorted by id: ~12 bytes a term, not a dict entry's ~100.
     Stems no member has had are left out unless `grow` (they cannot match one). New stems get ids in the
@@ -951,9 +959,7 @@ class StoryEngine:
 
     def _note_title(self, sid: int, title: dict[str, float]) -> None:
         """Add a member's headline terms to the story's Bloom filter (`_may_share_title`)."""
-        if sid >= len(self._titles):
-            grow = max(sid + 1, 2 * len(self._titles)) - len(self._titles)
-            self._titles = np.concatenate((self._titles, np.zeros((grow, _TITLE_WORDS), np.uint64)))
+        self._titles = _with_row(self._titles, sid, 0)
         row = self._titles[sid]
         for term in title:
             word, bit, word2, bit2 = _title_bits(term)
@@ -963,10 +969,8 @@ class StoryEngine:
     def _note_window(self, story: StoryState) -> None:
         """Keep `story.window` in the arrays `candidates` filters by."""
         sid = story.id
-        if sid >= len(self._window_lo):
-            grow = max(sid + 1, 2 * len(self._window_lo)) - len(self._window_lo)
-            self._window_lo = np.concatenate((self._window_lo, np.full(grow, -np.inf)))
-            self._window_hi = np.concatenate((self._window_hi, np.full(grow, np.inf)))
+        self._window_lo = _with_row(self._window_lo, sid, -np.inf)
+        self._window_hi = _with_row(self._window_hi, sid, np.inf)
         self._window_lo[sid], self._window_hi[sid] = story.window or (-np.inf, np.inf)
 
     def load(self, rows) -> None:
