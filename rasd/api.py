@@ -117,8 +117,10 @@ def story_page(db: sqlite3.Connection, *, limit: int, offset: int, since: str | 
 
 
 def article_detail(store: Store, article_id: str) -> dict | None:
-    """One article with its full display text, story, copies, join reason and stored annotations."""
-    from .report import explain_join
+    """One article with its full display text, story, copies, join reason and annotations (made now
+    when no report has read it yet: `rasd.annotations`)."""
+    from .annotations import article_notes
+    from .report import explain_join, with_failures
 
     row = store.db.execute(
         "SELECT a.rowid, a.id, a.source, a.url, a.title, a.text, a.author, a.published, a.date_source, a.origin,"
@@ -129,9 +131,10 @@ def article_detail(store: Store, article_id: str) -> dict | None:
     item = dict(row)
     rowid = item.pop("rowid")
     stored = item.pop("join_reason")
-    item["join"] = explain_join(json.loads(stored) if stored else None, item["title"], item["text"])
+    notes = article_notes(store, [{"rowid": rowid, "text": item["text"], "published": item["published"]}])[rowid]
+    item["join"] = with_failures(explain_join(json.loads(stored) if stored else None, item["title"], item["text"]), notes)
     item["copies"] = [r[0] for r in store.db.execute("SELECT id FROM articles WHERE copy_of = ? ORDER BY rowid", (rowid,))]
-    item["annotations"] = store.annotations([rowid]).get(rowid, {}) if hasattr(store, "annotations") else {}
+    item["annotations"] = notes
     return item
 
 
@@ -257,6 +260,7 @@ class Backend:
         if store is None:
             store = Store(self.db_path)
             store.db.execute("PRAGMA query_only = ON")
+            store.cache_lock = self._write_lock  # a report's annotations are stored between ingests only
             self._local.store = store
         return store
 

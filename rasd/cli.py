@@ -121,7 +121,7 @@ def run_ingest(store: Store, paths, max_size_mb: float, source: str | None, quie
 @click.option("--source", help="Outlet name for articles whose input does not say (plain text files).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Processes for the per-article stages (NER, dates, quotes, numbers); 2 or more pays off on large inputs.")
+              help="Processes for the per-article stages (cleaning, dates, features, NER, search keys); 2 or more pays off on large inputs.")
 @with_store(create=True)
 def ingest(store, paths, as_json, max_size_mb, source, quiet, workers):
     """Read files, directories and .zip archives (txt, HTML, JSON, JSONL, RSS/Atom) into the database.

@@ -6,10 +6,11 @@ undoes that article alone. An ingest run commits every `BATCH_ARTICLES` articles
 and also when an error stops it, so a crash loses at most the uncommitted batch (which the next
 ingest of the same input adds again) and never leaves the engine out of step with the database.
 
-A per-article annotation stage (date estimate, entity mentions, time expressions, quotes, numbers)
-that fails on one article does not stop the run: the article is stored without that stage's output,
-with `annotation failed: <stage>: <error>` in its `failed` annotations, in its join reason
-(`rasd story --json`) and in the run's `warnings`.
+A per-article stage besides the features (date estimate, entity mentions) that fails on one article
+does not stop the run: the article is stored without that stage's output, with `annotation failed:
+<stage>: <error>` in its `failed` annotations, in its join reason (`rasd story --json`) and in the
+run's `warnings`. Time expressions, quotes and numbers are not made here but when a report first
+reads the article (`rasd.annotations`).
 """
 from __future__ import annotations
 
@@ -25,19 +26,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import snapshot as snapshots
+from .annotations import failure_record, stage as _stage
 from .article import Article, Rejection
 from .cluster import StoryEngine, headline
 from .entities import EntityResolver, annotate_mentions, commonness, remember_commonness
 from .ingest import prepare as clean_input
 from .ner import find_mentions_many
 from .normalize import matching_form
-from .numbers import find_numbers
-from .quotes import find_quotes
 from .search import index_columns
 from .store import Store, compact_json
-from .timex import article_base, find_times
+from .timex import article_base
 
-__all__ = ["IngestSummary", "Pipeline", "Prepared", "prepare", "annotate"]
+__all__ = ["IngestSummary", "Pipeline", "Prepared", "prepare"]
 
 BATCH_ARTICLES = 200  # articles per commit in an ingest run
 BATCH_SECONDS = 2.0  # ... or fewer, when they take longer than this to arrive
@@ -81,32 +81,6 @@ def date_undated(article: Article) -> str | None:
     return reason
 
 
-def _stage(name: str, failures: list[str] | None, fn, *args, fallback=None):
-    """`fn(*args)`, or `fallback` with "annotation failed: <name>: <error>" added to `failures`
-    (without `failures`, the error is raised)."""
-    try:
-        return fn(*args)
-    except Exception as err:  # noqa: BLE001 - one stage's bug on one article must not stop the run
-        if failures is None:
-            raise
-        failures.append(f"annotation failed: {name}: {type(err).__name__}: {err}"[:500])
-        return fallback
-
-
-def annotate(article: Article, mentions: list, failures: list[str] | None = None) -> dict[str, list[dict]]:
-    """The per-article annotations kept with the article: time expressions (valued against its date),
-    quotes with speakers (resolved through its entity mentions) and reported numbers (dates excluded).
-
-    A stage that raises leaves its list empty and says so in `failures` (when given; else it raises).
-    """
-    times = _stage("timex", failures, find_times, article.text, article.published, fallback=[])
-    quotes = _stage("quotes", failures, find_quotes, article.text, mentions, fallback=[])
-    numbers = _stage("numbers", failures, lambda: find_numbers(
-        article.text, exclude=[(t.start, t.end) for t in times]), fallback=[])
-    return {"times": [t.to_json() for t in times], "quotes": [q.to_json() for q in quotes],
-            "numbers": [n.to_json() for n in numbers]}
-
-
 def content_hash(article: Article) -> str:
     """Hash of outlet and matching-form title and text: the same text from the same outlet is a
     re-scrape (stored once); from another outlet it is a reprint, kept and linked as a copy."""
@@ -133,7 +107,7 @@ class Prepared:
 
 def prepare(article: Article, engine: StoryEngine, known_hash: str | None = None,
             tagged: tuple[list, list] | None = None) -> Prepared:
-    """Run the per-article stages (date estimate, features, entity mentions, annotations, search keys).
+    """Run the per-article stages (date estimate, features, entity mentions, search keys).
 
     Pure with respect to the store and the engine's state, so it can run in worker processes. The
     features must succeed (the story engine needs them); an annotation stage that fails is recorded
@@ -145,11 +119,11 @@ def prepare(article: Article, engine: StoryEngine, known_hash: str | None = None
     feats, sig = engine.features(article.title, article.text, article.published)
     mentions = _stage("entities", failures, annotate_mentions, article.text, None, tagged, fallback=[])
     article.annotations["mentions"] = mentions
-    annotations = annotate(article, mentions, failures)
+    annotations: dict[str, list[dict]] = {}  # time expressions, quotes, numbers: when a report reads it
     if estimated:
         annotations["date_estimate"] = [{"value": article.published, "reason": estimated}]
     if failures:
-        annotations["failed"] = [{"stage": f.split(": ", 2)[1], "error": f.split(": ", 2)[2]} for f in failures]
+        annotations["failed"] = [failure_record(f) for f in failures]
     return Prepared(article, feats, sig, mentions, {kind: compact_json(items) for kind, items in annotations.items()},
                     failures, known_hash or content_hash(article), index_columns(article.title, article.text),
                     compact_json(feats.to_json() | ({"m": sig} if sig else {})),
@@ -304,6 +278,7 @@ class Pipeline:
         """Build the story engine's and the entity resolver's state from the store (or its snapshot)."""
         self.engine = engine
         self._data_version = self.store.data_version()  # before the state is read: a commit after shows
+        self._generation = self.store.generation()  # ... and whether it added what the state is built from
         enabled = gc.isenabled()
         gc.disable()  # millions of lasting objects: each full collection on the way walked them all (~18%)
         try:
@@ -318,8 +293,22 @@ class Pipeline:
                 gc.enable()
 
     def stale(self) -> bool:
-        """Whether another process committed to the database since this state was loaded."""
-        return self.store.data_version() != self._data_version
+        """Whether another process stored articles, stories or entities since this state was loaded.
+
+        Reports store the annotations they make (`Store.cache_annotations`): a commit that changed only
+        those leaves the state as good as it was."""
+        now = self.store.data_version()
+        if now == self._data_version:
+            return False
+        if self._generation is not None and self.store.generation() == self._generation:
+            self._data_version = now
+            return False
+        return True
+
+    def _stored(self) -> None:
+        """After this process's own writes: what the state is built from, unless another writer's
+        commit came in between (then `stale` says so, as it cannot tell whose rows are whose)."""
+        self._generation = self.store.generation() if self.store.data_version() == self._data_version else None
 
     def save_snapshot(self) -> str | None:
         """Save the state for the store as it is now (see `rasd.snapshot`); the error, if it could not be."""
@@ -472,6 +461,7 @@ class Pipeline:
             if collecting:
                 gc.enable()
         self.store.finish_run(summary.run_id, summary.ingested, summary.duplicates, len(summary.rejected))
+        self._stored()
         return summary
 
     def _ingest_batches(self, items, summary: IngestSummary, on_item, freeze_gc: bool) -> None:

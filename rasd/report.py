@@ -5,6 +5,7 @@ rendered from the dict only, so the two can never disagree.
 """
 from __future__ import annotations
 
+from .annotations import article_notes, failed_text
 from .incidents import as_written
 from .normalize import matching_form
 from .numbers import Quantity, compare_numbers
@@ -13,20 +14,31 @@ from .store import Store
 from .summarize import SummarizeError, summarize
 from .timeline import build_timeline
 
-__all__ = ["story_report", "thread_report", "render_story", "render_thread", "render_stories", "explain_join"]
+__all__ = ["story_report", "thread_report", "render_story", "render_thread", "render_stories", "explain_join",
+           "with_failures"]
 
 _SNIPPET = 160
 
 
-def _article_entry(row: dict) -> dict:
+def _article_entry(row: dict, notes: dict | None = None) -> dict:
     text = " ".join(row["text"].split())
     return {
         "id": row["id"], "source": row["source"], "title": row["title"], "published": row["published"],
         "date_source": row["date_source"], "url": row["url"], "origin": row["origin"],
         "author": row["author"], "copy_of": row["copy_of"],
         "snippet": text[:_SNIPPET] + ("…" if len(text) > _SNIPPET else ""),
-        "join": explain_join(row["join_reason"], row["title"], row["text"]),
+        "join": with_failures(explain_join(row["join_reason"], row["title"], row["text"]), notes),
     }
+
+
+def with_failures(join: dict | None, notes: dict | None) -> dict | None:
+    """The join reason with the annotation stages that failed on the article: at ingest (in the stored
+    reason already) and when a report first annotated it (`rasd.annotations`)."""
+    later = [failed_text(item) for item in (notes or {}).get("failed", [])]
+    known = (join or {}).get("annotation_failed", [])
+    if not [f for f in later if f not in known]:
+        return join
+    return dict(join or {}) | {"annotation_failed": known + [f for f in later if f not in known]}
 
 
 def explain_join(join: dict | None, title: str | None, text: str) -> dict | None:
@@ -51,15 +63,16 @@ def _speaker_entity(spans: list[tuple[int, int, int, str]], quote: dict) -> tupl
     return (best[1], best[2]) if best else None
 
 
-def analysis(store: Store, rows: list[dict], sentences: int = 5) -> dict:
+def analysis(store: Store, rows: list[dict], sentences: int = 5, notes: dict | None = None) -> dict:
     """Summary, timeline, quotes and numbers of stored articles (one story, or a whole thread).
 
-    Built at read time from the per-article annotations stored at ingest. Copies are cited by the
-    summary but give no quotes, numbers or events of their own: a reprint is not a second source.
+    Built at read time from the originals' annotations (`rasd.annotations.article_notes`, or `notes`
+    when the caller read them). Copies are cited by the summary but give no quotes, numbers or events
+    of their own: a reprint is not a second source.
     """
-    rowids = [row["rowid"] for row in rows]
-    notes = store.annotations(rowids)
-    spans = store.entity_spans(rowids)
+    if notes is None:
+        notes = article_notes(store, [row for row in rows if not row["copy_of"]])
+    spans = store.entity_spans([row["rowid"] for row in rows if not row["copy_of"]])
     docs = [{"id": r["id"], "title": r["title"], "text": r["text"], "source": r["source"],
              "published": r["published"], "copy_of": r["copy_of"]} for r in rows]
     try:
@@ -109,7 +122,8 @@ def story_report(store: Store, story_id: int) -> dict | None:
     story = store.story(story_id)
     if story is None:
         return None
-    articles = [_article_entry(row) for row in story["articles"]]
+    notes = article_notes(store, [row for row in story["articles"] if not row["copy_of"]])
+    articles = [_article_entry(row, notes.get(row["rowid"])) for row in story["articles"]]
     return {
         "id": story["id"], "thread": story["thread_id"], "title": story["title"],
         "size": len(articles), "copies": sum(1 for a in articles if a["copy_of"]),
@@ -117,7 +131,7 @@ def story_report(store: Store, story_id: int) -> dict | None:
         "first_seen": story["first_seen"], "last_seen": story["last_seen"],
         "thread_link": story["thread_reason"], "articles": articles,
         "entities": store.story_entities(story_id),
-    } | analysis(store, story["articles"])
+    } | analysis(store, story["articles"], notes=notes)
 
 
 def thread_report(store: Store, thread_id: int) -> dict | None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -69,6 +70,10 @@ class Store:
         # its pending entries whenever a statement that checks foreign keys opens a statement journal,
         # so an entry added per article cost each next insert ~0.4 ms (a tenth of the ingesting process).
         self._search_rows: list[tuple] = []
+        # Annotations a report made but could not store (`rasd.annotations.article_notes`): rowid -> notes.
+        self.annotation_memo: OrderedDict[int, dict] = OrderedDict()
+        # Held while report-made annotations are written (`cache_annotations`); the API shares its writer's.
+        self.cache_lock: threading.Lock | None = None
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.db.row_factory = sqlite3.Row
@@ -407,6 +412,53 @@ class Store:
                 chunk)
             for row in rows:
                 out[row[0]][row[1]] = json.loads(row[2])
+        return out
+
+    def cache_annotations(self, notes: dict[int, dict[str, list[dict]]]) -> bool:
+        """Store annotations a report made (`rasd.annotations`), if the database takes them right now.
+
+        A report must not wait for, or get in the way of, an ingest: with an ingest's transaction open
+        on this connection, `cache_lock` held elsewhere or another process writing, nothing is stored
+        and False is returned (the caller keeps them in memory). A query-only connection (the API's
+        readers) lifts query-only for this write alone.
+        """
+        if not notes:
+            return True
+        if self.db.in_transaction or (self.cache_lock is not None and not self.cache_lock.acquire(blocking=False)):
+            return False
+        query_only = self.db.execute("PRAGMA query_only").fetchone()[0]
+        busy = self.db.execute("PRAGMA busy_timeout").fetchone()[0]
+        try:
+            self.db.execute("PRAGMA query_only = OFF")
+            self.db.execute("PRAGMA busy_timeout = 0")
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                "INSERT OR REPLACE INTO annotations (article_rowid, kind, data) VALUES (?, ?, ?)",
+                [(rowid, kind, compact_json(items)) for rowid, kinds in notes.items() for kind, items in kinds.items()])
+            self.db.execute("COMMIT")
+            return True
+        except sqlite3.OperationalError:  # locked by another writer, read-only file or directory
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            return False
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout = {int(busy)}")
+            self.db.execute(f"PRAGMA query_only = {'ON' if query_only else 'OFF'}")
+            if self.cache_lock is not None:
+                self.cache_lock.release()
+
+    def article_mentions(self, rowids: list[int]) -> dict[int, list[tuple]]:
+        """{article rowid: [(start, end, type, text, titles, role), ...]} in text order: the stored entity
+        mentions (`entities.EntityMention`'s fields), each with its entity's type."""
+        out: dict[int, list[tuple]] = {rowid: [] for rowid in rowids}
+        for start in range(0, len(rowids), 500):
+            chunk = rowids[start:start + 500]
+            rows = self.db.execute(
+                "SELECT m.article_rowid, m.start, m.end, e.type, m.text, m.titles, m.role FROM mentions m"
+                f" JOIN entities e ON e.id = m.entity_id WHERE m.article_rowid IN ({','.join('?' * len(chunk))})"
+                " ORDER BY m.article_rowid, m.start, m.end", chunk)
+            for row in rows:
+                out[row[0]].append((row[1], row[2], row[3], row[4], tuple(json.loads(row[5])) if row[5] else (), row[6]))
         return out
 
     def entity_spans(self, rowids: list[int]) -> dict[int, list[tuple[int, int, int, str]]]:

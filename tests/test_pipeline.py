@@ -5,6 +5,7 @@ import json
 import sqlite3
 
 from rasd import DEMO_DIR
+from rasd import annotations as annotations_module
 from rasd import pipeline as pipeline_module
 from rasd.article import Article, Rejection
 from rasd.ingest import read_paths
@@ -50,31 +51,61 @@ def test_pipeline_cleaning_in_the_workers_gives_the_same_result(tmp_path):
 
 
 def test_pipeline_failing_annotation_stage_is_recorded_and_ingest_goes_on(tmp_path, monkeypatch):
-    real_quotes = pipeline_module.find_quotes
-    broken = "000_"  # the first seed: quotes with speakers and time expressions
+    real_mentions = pipeline_module.annotate_mentions
+    broken = "000_"  # the first seed: named speakers, places and bodies
 
-    def quotes(text, mentions):
+    def mentions(text, tagger=None, found=None):
         if text.startswith(first_text[:200]):
             raise KeyError("speaker")  # the kind of slip a tagger change can expose
-        return real_quotes(text, mentions)
+        return real_mentions(text, tagger, found)
 
     items = list(read_paths([DEMO_DIR]))
     first = next(a for a in items if a.id.startswith(broken))
     first_text = first.text
-    monkeypatch.setattr(pipeline_module, "find_quotes", quotes)
+    monkeypatch.setattr(pipeline_module, "annotate_mentions", mentions)
     store = Store(tmp_path / "t.db")
     summary = Pipeline(store).ingest(items)
     assert summary.ingested == 5
-    assert summary.warnings == [f"{first.id}: annotation failed: quotes: KeyError: 'speaker'"]
+    assert summary.warnings == [f"{first.id}: annotation failed: entities: KeyError: 'speaker'"]
     assert summary.to_json()["warnings"] == summary.warnings
     rowid, story_id = store.db.execute("SELECT rowid, story_id FROM articles WHERE id = ?", (first.id,)).fetchone()
+    assert store.annotations([rowid])[rowid]["failed"] == [{"stage": "entities", "error": "KeyError: 'speaker'"}]
+    assert not store.article_mentions([rowid])[rowid]
+    report = story_report(store, story_id)
+    joined = {a["id"]: a["join"] for a in report["articles"]}
+    assert joined[first.id]["annotation_failed"] == ["annotation failed: entities: KeyError: 'speaker'"]
+    notes = store.annotations([rowid])[rowid]  # the report's stages ran on it, without entity mentions
+    assert notes["failed"] == [{"stage": "entities", "error": "KeyError: 'speaker'"}] and notes["times"]
+    assert store.db.execute("SELECT count(DISTINCT article_rowid) FROM mentions").fetchone()[0] == 4
+
+
+def test_report_failing_annotation_stage_is_recorded_and_the_report_goes_on(tmp_path, monkeypatch):
+    real_quotes = annotations_module.find_quotes
+    items = list(read_paths([DEMO_DIR]))
+    first = next(a for a in items if a.id.startswith("000_"))
+
+    def quotes(text, mentions):
+        if text == first.text:
+            raise KeyError("speaker")
+        return real_quotes(text, mentions)
+
+    store = Store(tmp_path / "t.db")
+    assert Pipeline(store).ingest(items).warnings == []  # quotes are not made at ingest
+    assert store.db.execute("SELECT count(*) FROM annotations WHERE kind IN ('times', 'quotes', 'numbers')"
+                            ).fetchone()[0] == 0
+    monkeypatch.setattr(annotations_module, "find_quotes", quotes)
+    rowid, story_id = store.db.execute("SELECT rowid, story_id FROM articles WHERE id = ?", (first.id,)).fetchone()
+    report = story_report(store, story_id)
+    joined = {a["id"]: a["join"] for a in report["articles"]}
+    assert joined[first.id]["annotation_failed"] == ["annotation failed: quotes: KeyError: 'speaker'"]
     notes = store.annotations([rowid])[rowid]
     assert notes["failed"] == [{"stage": "quotes", "error": "KeyError: 'speaker'"}]
     assert notes["quotes"] == [] and notes["times"] and "numbers" in notes  # the other stages ran
-    joined = {a["id"]: a["join"] for a in story_report(store, story_id)["articles"]}
-    assert joined[first.id]["annotation_failed"] == ["annotation failed: quotes: KeyError: 'speaker'"]
+    assert report["timeline"] and report["quotes"]  # from the story's other articles
+    for (other,) in store.db.execute("SELECT DISTINCT story_id FROM articles WHERE story_id != ?", (story_id,)):
+        story_report(store, other)
     others = store.db.execute("SELECT count(*) FROM annotations WHERE kind = 'quotes' AND data != '[]'").fetchone()[0]
-    assert others >= 3  # the other articles still have their quotes
+    assert others >= 3  # the other articles have their quotes
 
 
 def test_pipeline_without_failures_keeps_no_failure_marks(tmp_path):
