@@ -1,4 +1,5 @@
 import json
+import os
 import zipfile
 
 import pytest
@@ -210,3 +211,18 @@ def test_cli_ingest_gives_the_same_stories_in_any_order(tmp_path):
         runs.append((stories, sorted((a["id"], a["copy_of"] or "", json.dumps(a["join"], sort_keys=True)) for a in articles)))
     assert len(runs[0][0]) == 30 and any(copy for _, copy, _ in runs[0][1])
     assert runs[0] == runs[1]
+
+
+def test_cli_workers_by_default_only_for_a_large_input(tmp_path, seed_dir):
+    """Starting workers takes seconds: a handful of files is read in one process, a day's archive in two."""
+    from rasd.cli import AUTO_WORKERS, auto_workers
+
+    assert auto_workers([str(seed_dir)]) == 1
+    big = tmp_path / "day"
+    big.mkdir()
+    excerpt = (FIXTURES / "snn-2015-08-10-excerpt.json").read_bytes()
+    for k in range(1024 * 1024 // len(excerpt) + 1):
+        (big / f"part{k}.json").write_bytes(excerpt)
+    cores_allow = (os.cpu_count() or 1) >= AUTO_WORKERS
+    assert auto_workers([str(tmp_path / "missing.json"), str(big)]) == (AUTO_WORKERS if cores_allow else 1)
+    assert auto_workers([str(next(big.iterdir()))]) == 1
