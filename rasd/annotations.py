@@ -75,7 +75,7 @@ def article_notes(store: Store, rows: list[dict]) -> dict[int, dict[str, list[di
     todo = []
     for row in rows:
         rowid = row["rowid"]
-        if "times" in notes[rowid]:
+        if all(kind in notes[rowid] for kind in KINDS):
             continue
         if rowid in memo:
             notes[rowid] = memo[rowid]

@@ -45,7 +45,8 @@ BATCH_SECONDS = 2.0  # ... or fewer, when they take longer than this to arrive
 HEADLINE_MEMBERS = 3  # from this many members (copies aside) a story's title is its most shared headline
 AHEAD = 500  # articles an ingest run prepares ahead of the one it decides (`Pipeline._read_ahead`)
 # Workers yield the CPU to the ingesting process: it decides one article at a time, in order, so every
-# moment it waits for a core the whole run waits, while a worker that waits has chunks queued.
+# moment it waits for a core the whole run waits, while a worker held back only lets its chunks queue up
+# (`IN_FLIGHT`) and catches up when the ingesting process waits for it.
 WORKER_NICE = 5
 
 

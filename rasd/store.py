@@ -426,6 +426,13 @@ class Store:
             return True
         if self.db.in_transaction or (self.cache_lock is not None and not self.cache_lock.acquire(blocking=False)):
             return False
+        try:
+            return self._write_annotations(notes)
+        finally:
+            if self.cache_lock is not None:
+                self.cache_lock.release()
+
+    def _write_annotations(self, notes: dict[int, dict[str, list[dict]]]) -> bool:
         query_only = self.db.execute("PRAGMA query_only").fetchone()[0]
         busy = self.db.execute("PRAGMA busy_timeout").fetchone()[0]
         try:
@@ -444,8 +451,6 @@ class Store:
         finally:
             self.db.execute(f"PRAGMA busy_timeout = {int(busy)}")
             self.db.execute(f"PRAGMA query_only = {'ON' if query_only else 'OFF'}")
-            if self.cache_lock is not None:
-                self.cache_lock.release()
 
     def article_mentions(self, rowids: list[int]) -> dict[int, list[tuple]]:
         """{article rowid: [(start, end, type, text, titles, role), ...]} in text order: the stored entity
