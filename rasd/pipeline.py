@@ -295,7 +295,7 @@ class Pipeline:
         enabled = gc.isenabled()
         gc.disable()  # millions of lasting objects: each full collection on the way walked them all (~18%)
         try:
-            saved = snapshots.load(self.snapshot, self.store.generation()) if self.snapshot and use_snapshot else None
+            saved = snapshots.load(self.snapshot, self._generation) if self.snapshot and use_snapshot else None
             if saved is not None:
                 self.engine, self.entities = saved
                 return

@@ -34,11 +34,9 @@ def _article_entry(row: dict, notes: dict | None = None) -> dict:
 def with_failures(join: dict | None, notes: dict | None) -> dict | None:
     """The join reason with the annotation stages that failed on the article: at ingest (in the stored
     reason already) and when a report first annotated it (`rasd.annotations`)."""
-    later = [failed_text(item) for item in (notes or {}).get("failed", [])]
     known = (join or {}).get("annotation_failed", [])
-    if not [f for f in later if f not in known]:
-        return join
-    return dict(join or {}) | {"annotation_failed": known + [f for f in later if f not in known]}
+    later = [text for item in (notes or {}).get("failed", []) if (text := failed_text(item)) not in known]
+    return dict(join or {}) | {"annotation_failed": known + later} if later else join
 
 
 def explain_join(join: dict | None, title: str | None, text: str) -> dict | None:
