@@ -309,17 +309,28 @@ class Tagger:
         self._bias = self._weights.get("bias", np.zeros(size))
         self._pads = [self._weights.get(f"{offset}pad", np.zeros(size)) for offset in (-1, 1)]
         self._offsets = tuple(WINDOW)
-        # Attribute rows as one matrix (last row zeros) for summing a type's features in one call;
-        # window attributes `{offset}{name}={value}` found by position, then name, then value.
-        self._matrix = np.vstack([*self._weights.values(), np.zeros(size)])
+        # A word feature's label scores at every window position at once: window attributes
+        # `{offset}{name}={value}` gathered into one block [window positions, labels] per (name, value),
+        # zeros where the model has no such attribute (8k blocks, ~3 MB); block 0 is all zeros. A type's
+        # compiled row is the sum of its features' blocks (`_compile`): one look-up per feature, not one
+        # per feature and position.
         heads = {f"{offset}{name}": (k, name) for k, offset in enumerate(self._offsets) for name in WINDOW[offset]}
-        values: list[dict[str, dict[str, int]]] = [{name: {} for name in WINDOW[offset]} for offset in self._offsets]
-        for row, attribute in enumerate(self._weights):
+        self._blocks: dict[str, dict[str, int]] = {name: {} for name in WINDOW[0]}  # the centre has every name
+        found: list[tuple[int, int, np.ndarray]] = []  # (block, position, label scores)
+        count = 0
+        for attribute, weights in self._weights.items():
             head, _, value = attribute.partition("=")
             if head in heads:
                 k, name = heads[head]
-                values[k][name][value] = row
-        self._windows = [[(name, table) for name, table in by_name.items() if table] for by_name in values]
+                table = self._blocks[name]
+                if value not in table:
+                    count += 1
+                    table[value] = count
+                found.append((table[value], k, weights))
+        self._names = tuple(name for name, table in self._blocks.items() if table)
+        self._block_rows = np.zeros((count + 1, len(self._offsets), size))
+        for block, k, weights in found:
+            self._block_rows[block, k] = weights
         # Word-pair features `w-1=a|b` by pair, then by this token's value b, then by the neighbour's a;
         # names holding more than one `|` (tokens that contain one) stay whole in `_odd_pairs`.
         self._pairs: list[dict[str, dict[str, object]]] = [{} for _ in PAIRS]
@@ -344,23 +355,24 @@ class Tagger:
 
     def _compile(self, tokens: list[str]) -> None:
         """Cache (row of label scores [window positions, labels], pair values, pair tables) of new types;
-        their feature rows summed in one numpy call (per type, the same additions in the same order)."""
-        zero = len(self._matrix) - 1
+        their features' blocks summed in one numpy call (the additions of each position in the order of
+        `_names`, not of `WINDOW`: a score can differ from crfsuite's own in the last bits, as with any
+        order of additions)."""
         picked, starts, keys = [], [], []
+        blocks = [(name, self._blocks[name]) for name in self._names]
         for token in tokens:
             feats = self.featurizer.word_features(token)
-            for tables in self._windows:  # each position's sum starts from the zero row
-                starts.append(len(picked))
-                picked.append(zero)
-                for name, table in tables:
-                    for value in feats[name]:
-                        row = table.get(value)
-                        if row is not None:
-                            picked.append(row)
+            starts.append(len(picked))
+            picked.append(0)  # each type's sum starts from the zero block
+            for name, table in blocks:
+                for value in feats[name]:
+                    block = table.get(value)
+                    if block is not None:
+                        picked.append(block)
             values = [feats[name][0] for name, _ in PAIRS]
             keys.append((*values, *(table.get(value) for table, value in zip(self._pairs, values))))
         np, first = self._np, self._used
-        rows = np.add.reduceat(self._matrix[picked], starts, axis=0)
+        rows = np.add.reduceat(self._block_rows[picked], starts, axis=0)
         if first + len(tokens) > len(self._rows):  # more new types in one call than `_ROOM`
             self._rows = np.concatenate((self._rows, np.empty((len(tokens),) + self._rows.shape[1:], np.float32)))
         self._rows[first:first + len(tokens)] = rows.reshape(len(tokens), *self._rows.shape[1:])
