@@ -221,6 +221,23 @@ def test_ner_tagger_with_a_tiny_type_cache_tags_as_crfsuite(monkeypatch):
     assert tagger._rows.dtype == "float32"  # grown in single precision too: half the memory per type
 
 
+def test_ner_emissions_of_sentences_scored_together_are_each_alone():
+    """A batch's sentences are scored as one array: no neighbour across a sentence's edge may count."""
+    import numpy as np
+
+    from rasd.ner import Tagger
+
+    tagger = Tagger()
+    sentences = [[t for t, _, _ in tokenize(line)] for seed in SEEDS
+                 for line in seed.read_text(encoding="utf-8").splitlines() if line.strip()]
+    sentences += [["جون"], ["قاسم", "الأعرجي"], ["|"], ["a|b", "|", "x"]]
+    tagger._ensure([t for tokens in sentences for t in tokens])
+    together = tagger._emissions_many(sentences)
+    assert len(together) == len(sentences)
+    for tokens, scores in zip(sentences, together):
+        assert np.array_equal(scores, tagger.emissions(tokens))
+
+
 def test_ner_read_crfsuite_matches_the_model_dump():
     import pycrfsuite
 
