@@ -17,10 +17,12 @@ numpy arrays, so a snapshot from elsewhere cannot make it call anything else.
 """
 from __future__ import annotations
 
+import copyreg
 import hashlib
 import os
 import pickle
 import sys
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
@@ -77,6 +79,13 @@ def _header(generation: tuple) -> tuple:
     return FORMAT, fingerprint(), generation
 
 
+def _counter(counter: Counter) -> tuple:
+    """A Counter pickled as a plain dict is, its items written straight from it, not through `Counter.__reduce__`,
+    which first copies it into a new dict: the entity resolver holds ~200k of them on the 30k-article store,
+    whose save took 4.0 s of CPU, 2.9 s this way (loaded the same: an empty Counter, then its items in order)."""
+    return Counter, (), None, None, iter(counter.items())
+
+
 def save(path: Path, generation: tuple, state: tuple) -> None:
     """Write `state` for the store at `generation`, atomically (a reader sees the old file or the new)."""
     from . import cluster
@@ -85,7 +94,9 @@ def save(path: Path, generation: tuple, state: tuple) -> None:
     try:
         with tmp.open("wb") as out:  # the header first, so that a stale snapshot is not read whole
             pickle.dump(_header(generation), out, protocol=5)
-            pickle.dump((dict(cluster._STEM_IDS), state), out, protocol=5)
+            pickler = pickle.Pickler(out, protocol=5)
+            pickler.dispatch_table = {**copyreg.dispatch_table, Counter: _counter}
+            pickler.dump((dict(cluster._STEM_IDS), state))
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -50,7 +50,18 @@ def test_snapshot_continues_as_a_rebuilt_engine_would(tmp_path):
     for db in (fast, slow):
         rasd_json("ingest", str(second), db=db)
     assert _stories(fast) == _stories(slow) and len(_stories(fast)) > 100
+    # the entity resolver (its spellings per story are ~200k Counters on a large store, pickled as their items)
+    assert _entities(fast) == _entities(slow) and len(_entities(fast)[0]) > 500
     assert _valid(fast) and _valid(slow)  # each run leaves one for the store as it left it
+
+
+def _entities(db) -> tuple[list, list]:
+    store = Store(db)
+    try:
+        return (store.db.execute("SELECT id, type, name, key, mentions FROM entities ORDER BY id").fetchall(),
+                store.db.execute("SELECT article_rowid, entity_id, start, end FROM mentions ORDER BY rowid").fetchall())
+    finally:
+        store.close()
 
 
 def test_snapshot_of_another_store_state_is_not_used(tmp_path, seed_dir):
