@@ -55,6 +55,7 @@ def story_filters(since: str | None, until: str | None, source: str | None, thre
     return " AND ".join(where), args
 
 
+_ENTITY_UPDATE = "UPDATE entities SET name = ?, mentions = ? WHERE id = ?"
 _SEARCH_INSERT = ("INSERT INTO search_fts (rowid, title, body, title_stem, body_stem, title_skel, body_skel)"
                   " VALUES (?, ?, ?, ?, ?, ?, ?)")
 
@@ -70,6 +71,10 @@ class Store:
         # its pending entries whenever a statement that checks foreign keys opens a statement journal,
         # so an entry added per article cost each next insert ~0.4 ms (a tenth of the ingesting process).
         self._search_rows: list[tuple] = []
+        # (name, mentions, id) of entities the open batch's articles renamed or counted, in order (None, None,
+        # id when one was dropped); only each one's last is written, just before the batch commits: a common
+        # entity is counted again by every third article (`update_entity`).
+        self._entity_rows: list[tuple[str, int, int]] = []
         # Annotations a report made but could not store (`rasd.annotations.article_notes`): rowid -> notes.
         self.annotation_memo: OrderedDict[int, dict] = OrderedDict()
         # Held while report-made annotations are written (`cache_annotations`); the API shares its writer's.
@@ -116,12 +121,13 @@ class Store:
             begin, end, undo = "SAVEPOINT article", "RELEASE article", ("ROLLBACK TO article", "RELEASE article")
         else:
             begin, end, undo = "BEGIN IMMEDIATE", "COMMIT", ("ROLLBACK",)
-        searched = len(self._search_rows)
+        searched, counted = len(self._search_rows), len(self._entity_rows)
         self.db.execute(begin)
         try:
             yield self.db
         except BaseException:
             del self._search_rows[searched:]  # the undone articles' search entries go with them
+            del self._entity_rows[counted:]  # and their entities' names and counts
             if self.db.in_transaction:  # SQLite may have rolled back already (disk full, I/O error)
                 for statement in undo:
                     self.db.execute(statement)
@@ -135,17 +141,18 @@ class Store:
         SQLite already rolled the batch back: then callers' in-memory state is ahead of the store."""
         self.db.execute("BEGIN IMMEDIATE")
         self._batch, self.in_step = True, True
-        self._search_rows = []
+        self._search_rows, self._entity_rows = [], []
         try:
             yield self.db
         finally:
             self._batch = False
             if not self.db.in_transaction:
                 self.in_step = False
-                self._search_rows = []
+                self._search_rows, self._entity_rows = [], []
             else:
                 try:
                     self._write_search_rows()
+                    self._write_entity_rows()
                     self.db.execute("COMMIT")
                 except sqlite3.Error:
                     self.in_step = False
@@ -491,7 +498,16 @@ class Store:
                                (kind, name, key, _now())).lastrowid
 
     def update_entity(self, entity_id: int, name: str, mentions: int) -> None:
-        self.db.execute("UPDATE entities SET name = ?, mentions = ? WHERE id = ?", (name, mentions, entity_id))
+        """Set an entity's display name and mention count (inside a `batch()`, as it commits)."""
+        if self._batch:
+            self._entity_rows.append((name, mentions, entity_id))
+        else:
+            self.db.execute(_ENTITY_UPDATE, (name, mentions, entity_id))
+
+    def _write_entity_rows(self) -> None:
+        rows, self._entity_rows = self._entity_rows, []
+        last = {row[2]: row for row in rows}  # each entity's latest, in the order of their first change
+        self.db.executemany(_ENTITY_UPDATE, [row for row in last.values() if row[0] is not None])
 
     def add_mentions(self, rowid: int, mentions: list) -> None:
         """Store (entity id, EntityMention) pairs of one article; call inside `transaction()`."""
@@ -506,6 +522,8 @@ class Store:
                         " (SELECT rowid FROM articles WHERE story_id = ?)", (to_entity, from_entity, story_id))
         if self.db.execute("SELECT 1 FROM mentions WHERE entity_id = ? LIMIT 1", (from_entity,)).fetchone() is None:
             self.db.execute("DELETE FROM entities WHERE id = ?", (from_entity,))
+            if self._batch:  # its counts are not to be written (nor onto a new entity that gets its id)
+                self._entity_rows.append((None, None, from_entity))
 
     def entity_rows(self) -> Iterator[sqlite3.Row]:
         """What the entity resolver needs to rebuild itself: every entity ..."""

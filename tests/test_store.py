@@ -169,9 +169,9 @@ def _found(store: Store, query: str) -> set[str]:
     return {hit["id"] for hit in search(store, query)["results"]}
 
 
-def test_store_batch_writes_search_entries_of_kept_articles_only(db, seed_dir, monkeypatch):
-    # search entries wait for the batch's commit; an article undone mid-batch takes its entry with it,
-    # the ones before it are written even though the batch stops with an error
+def _ingest_failing_at_fourth_annotations(db, seed_dir, monkeypatch):
+    """Ingest the seeds in one batch, failing as the fourth article's annotations are written: after its
+    row, search entry and entity mentions; (store, pipeline, items)."""
     monkeypatch.setattr(pipeline_module, "BATCH_ARTICLES", 100)
     store = Store(db)
     pipeline = Pipeline(store)
@@ -180,7 +180,7 @@ def test_store_batch_writes_search_entries_of_kept_articles_only(db, seed_dir, m
 
     def failing(rowid, annotations):
         calls.append(rowid)
-        if len(calls) == 4:  # after the fourth article's row and search entry
+        if len(calls) == 4:
             raise sqlite3.OperationalError("disk I/O error (simulated)")
         return original(rowid, annotations)
 
@@ -188,6 +188,13 @@ def test_store_batch_writes_search_entries_of_kept_articles_only(db, seed_dir, m
     with pytest.raises(sqlite3.OperationalError):
         pipeline.ingest(items)
     monkeypatch.undo()
+    return store, pipeline, items
+
+
+def test_store_batch_writes_search_entries_of_kept_articles_only(db, seed_dir, monkeypatch):
+    # search entries wait for the batch's commit; an article undone mid-batch takes its entry with it,
+    # the ones before it are written even though the batch stops with an error
+    store, pipeline, items = _ingest_failing_at_fourth_annotations(db, seed_dir, monkeypatch)
     assert store.article_count() == 3 and store.in_step
     assert store.db.execute("SELECT count(*) FROM search_fts").fetchone()[0] == 3
     assert items[2].id in _found(store, "التصدي") and items[1].id in _found(store, "الاجلاء")
@@ -196,6 +203,27 @@ def test_store_batch_writes_search_entries_of_kept_articles_only(db, seed_dir, m
     assert items[3].id in _found(store, "استراتيجيا")
     count = store.db.execute("SELECT count(*) FROM search_fts").fetchone()[0]
     assert count == store.article_count() == 5
+
+
+def _entity_table(store: Store) -> list[tuple]:
+    return [tuple(row) for row in store.db.execute("SELECT type, name, key, mentions FROM entities ORDER BY id")]
+
+
+def test_store_batch_writes_entity_counts_of_kept_articles_only(db, seed_dir, monkeypatch):
+    # entities' names and counts wait for the batch's commit (each entity's last); an article undone
+    # mid-batch takes its counts with it, those of the articles before it are written
+    store, pipeline, items = _ingest_failing_at_fourth_annotations(db, seed_dir, monkeypatch)
+    counted = store.db.execute("SELECT e.mentions, (SELECT count(*) FROM mentions m WHERE m.entity_id = e.id)"
+                               " FROM entities e").fetchall()
+    assert counted and all(stored == rows for stored, rows in counted)
+    assert max(stored for stored, _ in counted) > 1  # counts written after an entity's first article
+    first = Store(db.with_name("first.db"))
+    Pipeline(first).ingest(items[:3])
+    assert _entity_table(store) == _entity_table(first)
+    pipeline.ingest(items[3:])
+    whole = Store(db.with_name("whole.db"))
+    Pipeline(whole).ingest(items)
+    assert _entity_table(store) == _entity_table(whole)
 
 
 def _assignments(store: Store) -> list[tuple]:
