@@ -31,6 +31,7 @@ from .annotations import failure_record, stage as _stage
 from .article import Article, Rejection
 from .cluster import StoryEngine, headline
 from .entities import EntityResolver, annotate_mentions, commonness, remember_commonness
+from .features import topic_vector
 from .ingest import prepare as clean_input
 from .ner import find_mentions_many
 from .normalize import matching_form
@@ -122,6 +123,7 @@ def prepare(article: Article, engine: StoryEngine, known_hash: str | None = None
     failures: list[str] = []
     estimated = _stage("date estimate", failures, date_undated, article)
     feats, sig = engine.features(article.title, article.text, article.published)
+    topic_vector(feats)  # cached on `feats`: made here, in a worker, not by the ingesting process (a 256-d projection)
     mentions = _stage("entities", failures, annotate_mentions, article.text, None, tagged, fallback=[])
     article.annotations["mentions"] = mentions
     annotations: dict[str, list[dict]] = {}  # time expressions, quotes, numbers: when a report reads it
