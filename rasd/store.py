@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,8 +34,15 @@ def compact_json(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+_SECOND: list = [None, ""]  # the last second `_now` wrote, and how
+
+
 def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    """UTC now to the second, ISO 8601; written once a second (an ingest stamps each article, story, entity)."""
+    second = int(time.time())
+    if second != _SECOND[0]:
+        _SECOND[:] = second, datetime.fromtimestamp(second, timezone.utc).isoformat()
+    return _SECOND[1]
 
 
 def story_filters(since: str | None, until: str | None, source: str | None, thread: int | None):
