@@ -84,6 +84,23 @@ def _of_the_day(story: "StoryState", time: float | None) -> bool:
     return time is None or story.first is None or int(story.first) >= int(time) - 1
 
 
+_ANCHORS_IN_NUMPY = 64  # lede words from which a story's anchors are picked in arrays (`_top_anchors`)
+
+
+def _top_anchors(lede_df: dict[str, int], absorbed: int) -> dict[str, float]:
+    """`StoryState.anchors` of a big story in arrays: a story of hundreds of members has thousands of lede
+    words, scored again each time it grows. The same weights ((n / absorbed) x idf, each rounding as in
+    Python) and the same picks in the same order: every word scoring above the `ANCHORS`-th score, then
+    those tied with it in insertion order, as `heapq.nlargest` keeps ties."""
+    terms = list(lede_df)
+    scores = np.fromiter(lede_df.values(), np.float64, len(terms)) / absorbed
+    scores *= np.fromiter(map(stem_idf, terms), np.float64, len(terms))
+    kth = np.partition(scores, len(scores) - ANCHORS)[len(scores) - ANCHORS]
+    picked = np.flatnonzero(scores >= kth)
+    picked = picked[np.argsort(-scores[picked], kind="stable")][:ANCHORS]
+    return {terms[i]: float(scores[i]) for i in picked.tolist()}
+
+
 def _weight(item: tuple[str, float]) -> float:
     """A (term, weight) pair's weight: `heapq.nlargest(k, items, key=_weight)` is `sorted(...)[:k]`, ties kept
     in insertion order, without sorting a big story's thousands of terms."""
@@ -333,8 +350,11 @@ class StoryState:
     def anchors(self) -> dict[str, float]:
         """The story's event words with weights (share of member ledes x idf), cached per size."""
         if self._anchors[0] != self.absorbed:
-            scored = {t: (n / self.absorbed) * stem_idf(t) for t, n in self.lede_df.items()}
-            self._anchors = (self.absorbed, dict(heapq.nlargest(ANCHORS, scored.items(), key=_weight)))
+            if len(self.lede_df) < _ANCHORS_IN_NUMPY:
+                scored = {t: (n / self.absorbed) * stem_idf(t) for t, n in self.lede_df.items()}
+                self._anchors = (self.absorbed, dict(heapq.nlargest(ANCHORS, scored.items(), key=_weight)))
+            else:
+                self._anchors = (self.absorbed, _top_anchors(self.lede_df, self.absorbed))
         return self._anchors[1]
 
     def burst_anchors(self, burst: Burst, time: float | None) -> dict[str, float]:

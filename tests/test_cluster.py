@@ -487,3 +487,32 @@ def test_title_filter_never_hides_a_story_that_shares_a_headline_word():
             apart += not shares
             ruled_out += not maybe
     assert sharing > 100 and ruled_out > 0.9 * apart
+
+
+def test_cluster_big_story_anchors_picked_in_arrays_as_one_by_one():
+    """A big story's anchors come from arrays (`_top_anchors`): the same words, weights and order as
+    `heapq.nlargest` over the scored dict, ties (equal counts of words of equal idf) in insertion order."""
+    import heapq
+    from collections import Counter
+
+    from rasd.cluster import ANCHORS, StoryEngine, _top_anchors, _weight
+    from rasd.features import stem_idf
+    from rasd.ingest import read_paths
+
+    from .conftest import SEEDS
+
+    engine = StoryEngine()
+    lede_df: Counter = Counter()
+    once: dict[str, int] = {}  # every stem of the seeds once: the 11 the idf table lacks weigh the most, tied
+    for article in read_paths(SEEDS):
+        feats, _ = engine.features(article.title, article.text, article.published)
+        lede_df.update(feats.lede)
+        once.update(dict.fromkeys(feats.body, 1))
+    assert len(lede_df) >= 64
+    for counts in (dict(lede_df), once):
+        for absorbed in (5, 7, 40):
+            scored = {t: (n / absorbed) * stem_idf(t) for t, n in counts.items()}
+            want = heapq.nlargest(ANCHORS, scored.items(), key=_weight)
+            assert list(_top_anchors(counts, absorbed).items()) == want
+    weights = sorted(scored.values(), reverse=True)
+    assert weights[ANCHORS - 1] == weights[ANCHORS]  # the last pick is tied with the first left out
