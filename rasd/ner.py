@@ -556,8 +556,6 @@ class NeuralFeaturizer:
 
 def viterbi(emissions, transitions, start, end) -> list[int]:
     """Best tag path of a linear-chain CRF: emissions [T, K], transitions [K, K] (from, to)."""
-    import numpy as np
-
     score = start + emissions[0]
     back = []
     for t in range(1, len(emissions)):
