@@ -82,7 +82,7 @@ class Store:
         # (name, mentions, id) of entities the open batch's articles renamed or counted, in order (None, None,
         # id when one was dropped); only each one's last is written, just before the batch commits: a common
         # entity is counted again by every third article (`update_entity`).
-        self._entity_rows: list[tuple[str, int, int]] = []
+        self._entity_rows: list[tuple[str | None, int | None, int]] = []
         # Annotations a report made but could not store (`rasd.annotations.article_notes`): rowid -> notes.
         self.annotation_memo: OrderedDict[int, dict] = OrderedDict()
         # Held while report-made annotations are written (`cache_annotations`); the API shares its writer's.
