@@ -127,12 +127,16 @@ def run_ingest(store: Store, paths, max_size_mb: float, source: str | None, quie
     if quiet or not console.is_terminal:
         return pipeline.ingest(items, workers=workers, clean=True, freeze_gc=True)
     with Progress(TextColumn("[bold]ingest"), BarColumn(), TextColumn("{task.completed} articles"),
-                  TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=console, transient=True) as bar:
-        task = bar.add_task("ingest", total=None, detail="")
+                  TextColumn("{task.fields[read]}"), TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("ingest", total=None, detail="", read="")
 
         def tick(item, outcome):
             bar.update(task, advance=1, detail=f"{outcome}: {Path(getattr(item, 'origin', '') or getattr(item, 'path', '')).name[:40]}")
-        return pipeline.ingest(items, on_item=tick, workers=workers, clean=True, freeze_gc=True)
+
+        def read(count):  # up to 500 are read and prepared before the first is decided
+            bar.update(task, read=f"({count} read)")
+        return pipeline.ingest(items, on_item=tick, workers=workers, clean=True, freeze_gc=True, on_read=read)
 
 
 @cli.command()

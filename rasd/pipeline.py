@@ -399,7 +399,8 @@ class Pipeline:
 
     def ingest(self, items: Iterable[Article | Rejection], command: str = "ingest",
                on_item: Callable[[Article | Rejection, str], None] | None = None,
-               workers: int = 1, clean: bool = False, freeze_gc: bool = False) -> IngestSummary:
+               workers: int = 1, clean: bool = False, freeze_gc: bool = False,
+               on_read: Callable[[int], None] | None = None) -> IngestSummary:
         """Store every article of `items`, record every rejection; one run row for the whole batch.
 
         With `workers` > 1 the per-article stages run in that many processes while this one decides
@@ -407,20 +408,25 @@ class Pipeline:
         the items are as `read_paths(..., clean=False)` reads them and `ingest.prepare` runs on each
         first (in the workers, when there are any). With `freeze_gc` (a command-line run, whose process
         ends with it) what lives after each batch is moved out of the cyclic collector's sight.
+        `on_item` is called as each item is decided, `on_read` with the count read so far as each is read
+        and prepared: up to `AHEAD` items are read before the first is decided (a progress bar would stand
+        still meanwhile, for all of a small input).
         """
         summary = IngestSummary(run_id=self.store.start_run(command))
         if workers > 1:
             with _Workers(workers, clean) as pool:
-                self._ingest(self._read_ahead(pool.map(items, ahead=IN_FLIGHT * workers)), summary, on_item, freeze_gc)
+                ahead = self._read_ahead(pool.map(items, ahead=IN_FLIGHT * workers), on_read)
+                self._ingest(ahead, summary, on_item, freeze_gc)
         else:
             if clean:
                 items = (clean_input(item) if isinstance(item, Article) else item for item in items)
-            self._ingest(self._read_ahead(items), summary, on_item, freeze_gc)
+            self._ingest(self._read_ahead(items, on_read), summary, on_item, freeze_gc)
         if self.autosave and (failed := self.save_snapshot()) is not None:  # after the workers: less memory at once
             summary.warnings.append(failed)
         return summary
 
-    def _read_ahead(self, items: Iterable[Article | Prepared | Rejection]) -> Iterator[Article | Prepared | Rejection]:
+    def _read_ahead(self, items: Iterable[Article | Prepared | Rejection],
+                    on_read: Callable[[int], None] | None = None) -> Iterator[Article | Prepared | Rejection]:
         """`items` in order, up to `AHEAD` of them prepared before the one handed on is decided, and their
         incident keys counted in the engine's incident counts (`StoryEngine.expect`) until it is their turn.
 
@@ -433,7 +439,7 @@ class Pipeline:
         `items` is raised once what was read before it is decided, as it would be without reading ahead.
         """
         engine, window = self.engine, deque()
-        items, failed = iter(items), None
+        items, failed, read = iter(items), None, 0
         engine.incidents.ahead.clear()  # a run stopped by an error may have left some behind
 
         def take():
@@ -459,6 +465,9 @@ class Pipeline:
                         except Exception:  # noqa: BLE001 - `add` prepares it again in its turn, and fails there
                             pass
                 window.append((item, engine.expect(item.feats) if isinstance(item, Prepared) else None))
+                read += 1
+                if on_read:
+                    on_read(read)
                 if len(window) > AHEAD:
                     yield take()
             while window:

@@ -42,6 +42,20 @@ def test_pipeline_workers_same_result_as_one_process(tmp_path):
     assert one == two
 
 
+def test_pipeline_reports_reading_before_the_first_decision(tmp_path, monkeypatch):
+    # a progress bar counts items as they are read and prepared: up to `AHEAD` of them come before the
+    # first is decided, all of a small input
+    monkeypatch.setattr(pipeline_module, "AHEAD", 3)
+    events = []
+    summary = Pipeline(Store(tmp_path / "r.db")).ingest(
+        read_paths([DEMO_DIR]), on_read=lambda n: events.append(("read", n)),
+        on_item=lambda item, outcome: events.append((outcome, item.id)))
+    assert summary.ingested == 5
+    assert [n for kind, n in events if kind == "read"] == [1, 2, 3, 4, 5]
+    assert [kind for kind, _ in events[:5]] == ["read"] * 4 + ["stored"]  # three ahead of the first decided
+    assert events[-1][0] == "stored"
+
+
 def test_pipeline_cleaning_in_the_workers_gives_the_same_result(tmp_path):
     here = _ingest(tmp_path / "here.db", workers=1)
     there = _ingest(tmp_path / "there.db", workers=2, clean_in_pipeline=True)
