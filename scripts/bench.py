@@ -14,6 +14,8 @@
     mean) for features, NER + titles/roles, time expressions, quotes and numbers; and the story-report analysis (summary,
     timeline, quotes, numbers) per story of the last end-to-end database, first (annotating) and again.
 (d) search latency (p50/p95) on the last end-to-end database, with scripts/bench_search.py's queries.
+The machine's speed before and after the runs (`machine()`: a fixed Python workload's time) comes with
+them: the figures of two days compare only as far as that does.
 """
 from __future__ import annotations
 
@@ -266,6 +268,35 @@ def search_latency(db: Path) -> dict:
     return json.loads(proc.stdout)
 
 
+def machine() -> dict:
+    """What the figures were measured on, and how fast it ran then: the same machine type ran 20-40% apart
+    on different days, so a figure is comparable with another stop's only through `python_ms` (the median
+    time of a fixed single-core workload of dict look-ups, string keys and float sums, like rasd's own)."""
+    import math
+    import os
+
+    words = [f"w{i % 5000}" for i in range(500_000)]
+
+    def work() -> float:
+        counts: dict[str, int] = {}
+        for word in words:
+            counts[word] = counts.get(word, 0) + 1
+        return sum(math.log(c + 1.0) for c in counts.values())
+
+    times = []
+    for _ in range(9):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        cpu = None
+    return {"python_ms": round(statistics.median(times) * 1000, 1), "cores": os.cpu_count(), "cpu": cpu,
+            "load_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/saudinewsnet"))
@@ -281,11 +312,13 @@ def main() -> None:
         raise SystemExit(f"no day files in {args.data}")
     args.out.mkdir(exist_ok=True)
     db = args.out / "bench.db"
+    before = machine()
+    print(f"machine: {json.dumps(before)}", flush=True)
     runs = []
     for n in range(args.runs):
         runs.append(end_to_end(days, db, args.workers))
         print(f"run {n + 1}: {json.dumps(runs[-1])}", flush=True)
-    report = {"days": len(days), "workers": args.workers, "runs": runs,
+    report = {"days": len(days), "workers": args.workers, "machine": {"before": before, "after": machine()}, "runs": runs,
               "median_articles_per_s": statistics.median(r["articles_per_s"] for r in runs),
               "median_peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in runs),
               "median_total_rss_mb": statistics.median(r["total_rss_mb"] for r in runs),
