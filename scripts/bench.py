@@ -55,24 +55,22 @@ def _tree_memory_kb(root: int, pss: bool = True) -> tuple[int, int]:
     only the tree's own /proc entries, and Pss (the kernel walks every page table for it: ~2% of a
     2-core run at 4 a second) only when `pss`."""
     tree = _descendants(root)
-    return (sum(_status_kb(pid, "VmRSS") for pid in tree),
-            sum(_pss_kb(pid) for pid in tree) if pss else 0)
+    return (sum(_proc_kb(pid, "status", "VmRSS") for pid in tree),  # no smaps_rollup before Linux 4.14: 0
+            sum(_proc_kb(pid, "smaps_rollup", "Pss") for pid in tree) if pss else 0)
 
 
 def _descendants(root: int) -> set[int]:
     """`root` and its descendants, through each thread's `children` list (Linux 3.5+); a scan of
     every process's parent where the kernel has no such lists."""
+    if not Path(f"/proc/{root}/task/{root}/children").exists():
+        return _descendants_by_scan(root)
     tree, todo = {root}, [root]
     while todo:
         pid = todo.pop()
         try:
             kids = {int(k) for task in Path(f"/proc/{pid}/task").iterdir()
                     for k in (task / "children").read_text().split()}
-        except FileNotFoundError:  # gone meanwhile, or no children lists
-            if not Path(f"/proc/{root}/task/{root}/children").exists():
-                return _descendants_by_scan(root)
-            continue
-        except OSError:
+        except OSError:  # gone meanwhile
             continue
         todo.extend(kids - tree)
         tree |= kids
@@ -80,7 +78,7 @@ def _descendants(root: int) -> set[int]:
 
 
 def _descendants_by_scan(root: int) -> set[int]:
-    parents = {int(entry.name): _status_kb(int(entry.name), "PPid") for entry in Path("/proc").glob("[0-9]*")}
+    parents = {int(e.name): _proc_kb(int(e.name), "status", "PPid") for e in Path("/proc").glob("[0-9]*")}
     tree, grew = {root}, True
     while grew:
         more = {pid for pid, parent in parents.items() if parent in tree} - tree
@@ -89,23 +87,13 @@ def _descendants_by_scan(root: int) -> set[int]:
     return tree
 
 
-def _status_kb(pid: int, field: str) -> int:
-    """A number field of /proc/PID/status (kB for memory fields); 0 when the process is gone."""
+def _proc_kb(pid: int, name: str, field: str) -> int:
+    """A number field of /proc/PID/NAME (kB for memory fields); 0 when the process is gone or has none."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/{name}").read_text().splitlines():
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
-def _pss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except OSError:  # gone meanwhile, or no smaps_rollup (kernels before 4.14)
         pass
     return 0
 
