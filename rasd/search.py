@@ -103,7 +103,7 @@ def word_keys(light_word: str) -> tuple[str, str, str | None] | None:
 
 
 def _keys_of(text: str) -> list[tuple[str, str, str | None]]:
-    return [k for k in map(word_keys, _WORD.findall(_light(text))) if k]
+    return list(filter(None, map(word_keys, _WORD.findall(_light(text)))))  # stopwords (None) dropped, in C
 
 
 def _key_columns(keys: list[tuple[str, str, str | None]]) -> tuple[str, str, str]:
