@@ -37,6 +37,16 @@ class _Rules:
     prefix: tuple[tuple[str, re.Pattern], ...]
     tail: tuple[tuple[str, re.Pattern], ...]
     title_prefix: tuple[tuple[str, re.Pattern], ...]
+    # the line rules as one alternation: a line that fully matches none of them (nearly every line) is
+    # known in two calls, not 24; None when a rule has groups (a back-reference would change meaning)
+    any_line: re.Pattern | None = None
+
+
+def _any_of(rules: tuple[tuple[str, re.Pattern], ...], flags: int) -> re.Pattern | None:
+    """One pattern that fully matches a text exactly when one of `rules` does."""
+    if not rules or any(pattern.groups for _, pattern in rules):
+        return None
+    return re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in rules), flags)
 
 
 @lru_cache(maxsize=1)
@@ -46,12 +56,14 @@ def _rules() -> _Rules:
     def compile_all(kind: str, flags: int = 0) -> tuple[tuple[str, re.Pattern], ...]:
         return tuple((r["name"], re.compile(r["pattern"], flags)) for r in data[kind])
 
+    line = compile_all("line", re.IGNORECASE)
     return _Rules(
         bullet=re.compile(data["bullet"]),
-        line=compile_all("line", re.IGNORECASE),
+        line=line,
         prefix=tuple((n, re.compile("^" + p.pattern)) for n, p in compile_all("prefix")),
         tail=compile_all("tail"),
         title_prefix=tuple((n, re.compile("^" + p.pattern)) for n, p in compile_all("title_prefix")),
+        any_line=_any_of(line, re.IGNORECASE),
     )
 
 
@@ -64,6 +76,8 @@ def boilerplate_rule(line: str) -> str | None:
     body = rules.bullet.sub("", stripped, count=1)
     if not body:
         return "lone_bullet"
+    if rules.any_line is not None and not rules.any_line.fullmatch(body) and not rules.any_line.fullmatch(stripped):
+        return None
     for name, pattern in rules.line:
         if pattern.fullmatch(body) or pattern.fullmatch(stripped):
             return name

@@ -61,6 +61,7 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import compress, repeat
 from functools import lru_cache
 from pathlib import Path
 from sys import intern
@@ -259,10 +260,10 @@ def _strip_clitic(word: str) -> str:
     return word
 
 
-@word_cache(WORDS)  # for every token of an article that names a person in full (`_add_surnames`)
 def _surname_keys(word: str) -> tuple[str, str | None]:
     """The surname a folded word may be: without clitic and article, and (a 5+ letter word after a
-    one-letter clitic) without its first letter and the article; None where there is no second."""
+    one-letter clitic) without its first letter and the article; None where there is no second.
+    Both are endings of `word` (`_strip_clitic` leaves 3+ letters after the `ال` that `_bare` drops)."""
     return _bare(_strip_clitic(word)), _bare(word[1:]) if len(word) > 4 and word[0] in "وبلف" else None
 
 
@@ -874,7 +875,7 @@ class _Annotator:
         added = []
         i = 0
         # where an alias may start, with or without a one-letter clitic: a few words of an article
-        for at in [k for k, word in enumerate(doc.folded) if _may_start_alias(word)]:
+        for at in compress(range(len(doc.folded)), map(_may_start_alias, doc.folded)):
             if at < i:
                 continue  # inside an alias just added
             i = at
@@ -922,10 +923,12 @@ class _Annotator:
         for s in spans:
             if s[2] != "PER" and s[1] - s[0] == 1 and _surname_keys(doc.folded[s[0]])[0] in surnames:
                 s[2] = "PER"
-        stops = self.lex.stops
-        for i, (word, (bare, unprefixed)) in enumerate(zip(doc.folded, map(_surname_keys, doc.folded))):
-            if i in taken or word in stops:  # `طارق العلي` made every `على` of the article a person
+        # a word's surname keys are endings of it: only the words ending in a surname are looked at
+        folded, stops = doc.folded, self.lex.stops
+        for i in compress(range(len(folded)), map(str.endswith, folded, repeat(tuple(surnames)))):
+            if i in taken or folded[i] in stops:  # `طارق العلي` made every `على` of the article a person
                 continue
+            bare, unprefixed = _surname_keys(folded[i])
             if bare in surnames or unprefixed in surnames:
                 spans.append([i, i + 1, "PER"])
         return spans

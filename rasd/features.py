@@ -33,7 +33,9 @@ __all__ = ["Features", "IdfTable", "article_features", "stem_tokens", "name_toke
 _STEM_MAP = str.maketrans(STEM_LETTER_MAP)  # for single words; whole texts go through fold_stem_letters
 _NAME_MAP = str.maketrans(LETTER_MAP)
 _WORD = re.compile(r"[^\W\d_]{2,}")
-_NUMBER = re.compile(r"(?<![\d.,])\d[\d,]*(?:\.\d+)?(?![\d])")
+# a number not inside another (no digit, `.` or `,` before it); its first digit first and what precedes it
+# looked behind, so the regex engine jumps from digit to digit (`(?<![\d.,])\d...` tried every character)
+_NUMBER = re.compile(r"\d(?<![\d.,]\d)[\d,]*(?:\.\d+)?(?![\d])")
 _CLITIC = re.compile(r"^(?:وال|فال|بال|كال|ولل|فلل|لل|ال)(?=\w{3,})")
 _MAX_BODY_TOKENS = 400  # the lede carries the event; long tails add noise and cost
 STOPWORDS = frozenset("""

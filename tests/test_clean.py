@@ -91,3 +91,28 @@ def test_clean_drops_okaz_share_bar_prefix():
     # a sentence that merely starts with شارك is kept
     kept = clean_text("شارك وزير الخارجية في اجتماع مجلس التعاون أمس.").text
     assert kept == "شارك وزير الخارجية في اجتماع مجلس التعاون أمس."
+
+
+def test_clean_line_rules_as_one_pattern_decide_as_one_by_one():
+    """`boilerplate_rule` first asks the line rules' alternation (`_Rules.any_line`): it must find a rule exactly
+    where trying each rule in turn does, on the lines of the seeds and of a SaudiNewsNet excerpt (boilerplate
+    and text alike) and on the boilerplate examples above."""
+    from rasd.clean import _rules
+
+    rules = _rules()
+    assert rules.any_line is not None
+    records = json.loads((FIXTURES / "snn-2015-08-10-excerpt.json").read_text(encoding="utf-8"))
+    texts = [p.read_text(encoding="utf-8") for p in SEEDS] + [r["content"] for r in records]
+    lines = [line for text in texts for line in text.split("\n")] + [
+        "- ℃ 11 تركيا", "عدد المشاهدات: 1,204", "منذ 3 ساعات", "// انتهى //", "salem_sahab@hotmail.com", "• 25 نوفمبر 2024"]
+
+    def one_by_one(line: str) -> str | None:
+        stripped = line.strip()
+        body = rules.bullet.sub("", stripped, count=1)
+        if not stripped or not body:
+            return boilerplate_rule(line)
+        return next((name for name, p in rules.line if p.fullmatch(body) or p.fullmatch(stripped)), None)
+
+    found = [boilerplate_rule(line) for line in lines]
+    assert found == [one_by_one(line) for line in lines]
+    assert len({rule for rule in found if rule}) >= 5  # the lines hold boilerplate of several kinds

@@ -516,3 +516,20 @@ def test_cluster_big_story_anchors_picked_in_arrays_as_one_by_one():
             assert list(_top_anchors(counts, absorbed).items()) == want
     weights = sorted(scored.values(), reverse=True)
     assert weights[ANCHORS - 1] == weights[ANCHORS]  # the last pick is tied with the first left out
+
+
+def test_features_numbers_found_digit_first_as_with_the_lookbehind_first():
+    """`features._NUMBER` starts at a digit and looks behind it (fast: the regex engine jumps from digit to
+    digit); it must find what the pattern that looked behind first found: numbers not inside another."""
+    import itertools
+    import re
+
+    from rasd.features import _NUMBER, _light
+
+    from .conftest import SEEDS
+
+    before = re.compile(r"(?<![\d.,])\d[\d,]*(?:\.\d+)?(?![\d])")
+    texts = [_light(p.read_text(encoding="utf-8")) for p in SEEDS]
+    texts += ["".join(chars) for n in range(1, 6) for chars in itertools.product("1.,a٣", repeat=n)]
+    assert sum(len(_NUMBER.findall(t)) for t in texts[:len(SEEDS)]) > 20
+    assert [_NUMBER.findall(t) for t in texts] == [before.findall(t) for t in texts]

@@ -637,3 +637,39 @@ def test_entities_international_is_no_part_of_an_institutions_name():
     assert not same_entity("البنك الدولي", "البنك", "ORG")  # two words are left at least
     assert not same_entity("صندوق النقد العربي", "صندوق النقد الدولي", "ORG")
     assert not same_entity("خالد الدولي", "خالد", "PER")
+
+
+def test_entities_surname_keys_are_endings_of_their_word():
+    """`_add_surnames` looks only at the words that end in one of the article's surnames: each word's surname
+    keys must be endings of it, clitic and article cut or not (fails if a key gains a letter or keeps a
+    prefix the test skips)."""
+    import re
+
+    from rasd.entities import _surname_keys
+    from rasd.normalize import matching_word
+
+    text = " ".join(p.read_text(encoding="utf-8") for p in SEEDS)
+    words = {matching_word(w) for w in re.findall(r"[^\W\d_]+", text)}
+    words |= {"للعراق", "والعراق", "وبالرياض", "فالسعوديه", "وبرنين", "ولليمن", "كالسيف", "لل", "والي", "بال"}
+    cut = 0
+    for word in words:
+        bare, unprefixed = _surname_keys(word)
+        assert word.endswith(bare), (word, bare)
+        assert unprefixed is None or word.endswith(unprefixed), (word, unprefixed)
+        cut += bare != word
+    assert cut >= 100  # the seeds' words with an article or a clitic
+
+
+def test_entities_dotted_acronym_test_finds_what_the_letters_first_pattern_did():
+    """`_DOTTED` starts at the dot and looks behind it for two letters (fast); it must say yes exactly where
+    `[^\\W\\d_]{2}\\.[^\\W\\d_]{2}` did."""
+    import itertools
+    import re
+
+    from rasd.entities import _DOTTED
+
+    before = re.compile(r"[^\W\d_]{2}\.[^\W\d_]{2}")
+    texts = [p.read_text(encoding="utf-8") for p in SEEDS] + ["هيئة الإذاعة البريطانية (بي.بي.سي) عن", "د.الحديثي"]
+    texts += ["".join(chars) for n in range(1, 7) for chars in itertools.product("بي.1 _", repeat=n)]
+    assert [bool(_DOTTED.search(t)) for t in texts] == [bool(before.search(t)) for t in texts]
+    assert sum(bool(before.search(t)) for t in texts) > 100
