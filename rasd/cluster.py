@@ -747,7 +747,7 @@ class StoryEngine:
         for sid in live if long_names else ():
             story = stories[sid]  # frozen only if the article is undated or days older than the latest
             names = story.names if story._frozen is None else story._frozen[_FROZEN_NAMES]
-            live[sid] += sum(1.0 for name in long_names if name in names)
+            live[sid] += sum(map(names.__contains__, long_names))  # the common names it has, counted in C
         ranked = heapq.nsmallest(MAX_CANDIDATES, live.items(), key=lambda kv: (-kv[1], kv[0]))
         return [self._thawed(stories[sid]) for sid, _ in ranked]
 

@@ -73,7 +73,7 @@ from .numbers import currency_words
 
 __all__ = ["EntityMention", "EntityError", "EntityResolver", "PendingEntities", "alias_key", "annotate_mentions",
            "find_entities",
-           "commonness", "remember_commonness", "name_words", "same_word",
+           "commonness", "name_words", "same_word",
            "same_entity", "display_name", "load_variant_pairs", "score_variants"]
 
 TITLES_PATH = DATA_DIR / "titles.json"
@@ -408,35 +408,22 @@ def display_name(counts: Counter, kind: str = "PER") -> str:
         return ""
     full = [n for n in counts if len(name_words(n, kind)) >= 2 and counts[n] > 0]
     pool = full if kind == "PER" and full else [n for n in counts if counts[n] > 0] or list(counts)
-
-    def rank(name: str):
-        return (counts[name], commonness(name), -len(name), name)
-    return max(pool, key=rank)
-
-
-_COMMONNESS: dict[str, float] = {}  # spelling -> `commonness`, also as computed by ingest workers
-_COMMONNESS_MAX = WORDS
+    top = max(counts[n] for n in pool)
+    tied = [n for n in pool if counts[n] == top]  # one, in 98% of the calls an ingest makes
+    if len(tied) == 1:
+        return tied[0]
+    return max(tied, key=lambda name: (commonness(name), -len(name), name))
 
 
+@word_cache(WORDS)
 def commonness(name: str) -> float:
     """Mean wordfreq Zipf frequency of a spelling's folded words (display-name ties).
 
-    Kept per spelling: wordfreq's first look-up of a word is slow, and an ingest worker may have
-    made it already (`remember_commonness`).
+    Asked only for spellings tied for the most mentions (`display_name`): ~2% of the names an ingest
+    run chooses (wordfreq's first look-up of a word is slow, so each spelling's value is kept).
     """
-    value = _COMMONNESS.get(name)
-    if value is None:
-        words = matching_form(name).split()
-        value = sum(zipf(w) for w in words) / max(len(words), 1)
-        remember_commonness({name: value})
-    return value
-
-
-def remember_commonness(values: dict[str, float]) -> None:
-    """Keep `commonness` values computed in another process (the same function, so the same values)."""
-    if len(_COMMONNESS) + len(values) > _COMMONNESS_MAX:
-        _COMMONNESS.clear()
-    _COMMONNESS.update(zip(map(intern, values), values.values()))  # the spelling the resolver holds
+    words = matching_form(name).split()
+    return sum(zipf(w) for w in words) / max(len(words), 1)
 
 
 # -- mentions in one article ---------------------------------------------------------------------

@@ -30,7 +30,7 @@ from . import snapshot as snapshots
 from .annotations import failure_record, stage as _stage
 from .article import Article, Rejection
 from .cluster import StoryEngine, headline
-from .entities import EntityResolver, annotate_mentions, commonness, remember_commonness
+from .entities import EntityResolver, annotate_mentions
 from .features import topic_vector
 from .ingest import prepare as clean_input
 from .ner import find_mentions_many
@@ -111,7 +111,6 @@ class Prepared:
     content_hash: str | None = None
     search_columns: tuple[str, ...] | None = None  # `search.index_columns` of the title and text
     features_json: str | None = None  # the features (and MinHash signature) as stored
-    commonness: dict[str, float] = field(default_factory=dict)  # `entities.commonness` of each mention's text
 
 
 def prepare(article: Article, engine: StoryEngine, known_hash: str | None = None,
@@ -137,8 +136,7 @@ def prepare(article: Article, engine: StoryEngine, known_hash: str | None = None
         annotations["failed"] = [failure_record(f) for f in failures]
     return Prepared(article, feats, sig, mentions, {kind: compact_json(items) for kind, items in annotations.items()},
                     failures, known_hash or content_hash(article, folded), index_columns(article.title, article.text),
-                    compact_json(feats.to_json() | ({"m": sig} if sig else {})),
-                    {m.text: commonness(m.text) for m in mentions})
+                    compact_json(feats.to_json() | ({"m": sig} if sig else {})))
 
 
 # Items per message to a worker. Each message costs both sides (pickling, a pipe write and wake-up, and the
@@ -389,7 +387,6 @@ class Pipeline:
             rowid = self.store.insert_article(article, key, run_id, prepared.features_json,
                                               story=(story_id, round(decision.score, 4), reason, decision.copy_of),
                                               search_columns=prepared.search_columns)
-            remember_commonness(prepared.commonness)  # display names: no slow first wordfreq look-ups here
             entities = self.entities.write(self.store, rowid, story_id, mentions)
             self.store.add_annotations(rowid, annotations)
             self.store.count_in_story(story_id, article.published)

@@ -209,6 +209,30 @@ def test_entities_display_name_prefers_the_common_spelling():
     assert display_name(Counter({"جون برينان": 2, "جون برنين": 2, "برنين": 5})) == "جون برينان"
 
 
+def test_entities_display_name_ranks_only_the_tied_spellings_as_all_of_them():
+    """`display_name` asks `commonness` only of the spellings tied for the most mentions; it must pick what
+    ranking every spelling by (mentions, commonness, shortness, text) picks, on the seeds' own spellings in
+    many mixes (fails if a tie is settled another way or an untied spelling loses to a common one)."""
+    import random
+    from collections import Counter
+
+    from rasd.entities import commonness, name_words
+
+    spellings = sorted({m.text for p in SEEDS for m in annotate_mentions(p.read_text(encoding="utf-8"))})
+    assert len(spellings) > 20
+    rng = random.Random(7)
+    ties = 0
+    for _ in range(400):
+        kind = rng.choice(["PER", "ORG", "LOC"])
+        counts = Counter({name: rng.randint(1, 3) for name in rng.sample(spellings, rng.randint(1, 6))})
+        full = [n for n in counts if len(name_words(n, kind)) >= 2]
+        pool = full if kind == "PER" and full else list(counts)
+        top = max(counts[n] for n in pool)
+        ties += sum(counts[n] == top for n in pool) > 1
+        assert display_name(counts, kind) == max(pool, key=lambda n: (counts[n], commonness(n), -len(n), n))
+    assert ties > 50
+
+
 def test_entities_story_report_lists_entities(seeds_db):
     story = rasd_json("stories", db=seeds_db)[0]
     report = rasd_json("story", str(story["id"]), db=seeds_db)
