@@ -134,7 +134,7 @@ def _stem(word: str) -> str | None:
 def _stemmer():
     import Stemmer
 
-    return Stemmer.Stemmer("arabic")
+    return Stemmer.Stemmer("arabic", 0)  # no cache of its own: every call is a miss of `_stem`'s (see `ner.STEMMER_CACHE`)
 
 
 def _stems_of(light: str, limit: int | None = None) -> list[str]:

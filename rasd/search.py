@@ -82,7 +82,7 @@ def _light(text: str) -> str:
 def _stemmer():
     import Stemmer
 
-    return Stemmer.Stemmer("arabic")
+    return Stemmer.Stemmer("arabic", 0)  # every call is a miss of `word_keys`'s cache (see `ner.STEMMER_CACHE`)
 
 
 @word_cache(300_000)
