@@ -39,7 +39,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import repeat
+from itertools import chain, repeat
 from operator import itemgetter
 
 import numpy as np
@@ -195,7 +195,7 @@ def _max_dots(article: tuple[np.ndarray, np.ndarray], groups: list[Members]) -> 
     if not len(ids):
         return np.zeros(len(groups))
     counts = [max(1, g.count) for g in groups]  # a memberless group gets one empty row
-    lengths = [n for g in groups for n in (g.lengths or [0])]
+    lengths = list(chain.from_iterable(g.lengths or (0,) for g in groups))  # hundreds of members, joined in C
     member_ids = np.concatenate([g.ids for g in groups])
     dense = _dense(len(_STEM_IDS))
     dense[ids] = weights
@@ -269,11 +269,13 @@ class Burst:
         counts, docs = self._window(time)
         scale = docs / self._n
         out = {}
+        # names bound once: asked for every candidate story of every article (its anchors change with the counts)
+        count_of, df_of, least, log = counts.get, self._df.get, self.min_count, math.log
         for term in terms:
-            count = counts.get(term, 0)
-            if count < self.min_count:
+            count = count_of(term, 0)
+            if count < least:
                 continue
-            weight = math.log(count / (scale * (self._df.get(term, 0) + 1) + 1.0))
+            weight = log(count / (scale * (df_of(term, 0) + 1) + 1.0))
             if weight > 0.5:
                 out[term] = weight
         return out
