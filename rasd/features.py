@@ -169,7 +169,8 @@ def name_tokens(text: str) -> list[str]:
 
 def _tfidf(stems: list[str], idf: IdfTable, keep: int) -> dict[str, float]:
     counts = Counter(stems)  # counted in C, in first-seen order like a dict filled by hand
-    weights = {s: (1.0 + math.log(c)) * stem_idf(s) for s, c in counts.items()}
+    # most stems occur once: (1.0 + log 1) * idf is idf exactly, without the log and the product
+    weights = {s: stem_idf(s) if c == 1 else (1.0 + math.log(c)) * stem_idf(s) for s, c in counts.items()}
     if len(weights) > keep:
         weights = dict(sorted(weights.items(), key=itemgetter(1), reverse=True)[:keep])  # ties: first seen first
     norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
