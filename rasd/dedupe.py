@@ -74,7 +74,7 @@ def signature(text: str, size: int = 4, kind: str = "word", shingle_set: set[byt
     items = shingle_set if shingle_set is not None else shingles(text, size, kind)
     if not items:
         return np.full(NUM_PERM, 0xFFFFFFFF, np.uint32)
-    digests = b"".join(sha1(item).digest()[:4] for item in items)
+    digests = b"".join([sha1(item).digest()[:4] for item in items])  # a list: join sizes it once
     hv = _fmix32(np.frombuffer(digests, dtype="<u4").astype(np.uint32)).reshape(-1, 1)
     a, b = _permutations()
     return (hv * a + b).min(axis=0)
