@@ -508,10 +508,10 @@ class Pipeline:
                 # The engine's and the resolver's state only grows: millions of lasting objects that each
                 # full collection walked again. Frozen after each batch, they are out of the collector's
                 # sight; reference counting still frees whatever is dropped. Not collected first: deciding,
-                # storing and resolving make no reference cycles (a test holds it), and walking each
-                # batch's new objects found 6 in 38 batches of days 11-14, all in the first (start-up's), for 0.04 ms an article of this
-                # process, the one that decides in order. Not in a server, whose frozen objects could
-                # not be collected when they end up in a cycle.
+                # storing and resolving make no reference cycles (a test holds it), and walking each batch's
+                # new objects found 6 in 38 batches of days 11-14, all in the first (start-up's), for 0.04 ms
+                # an article of this process, the one that decides in order. Not in a server, whose frozen
+                # objects could not be collected when they end up in a cycle.
                 gc.freeze()
 
     def retitle(self, final: bool = True) -> None:
