@@ -61,8 +61,8 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import compress, repeat
 from functools import lru_cache
+from itertools import compress, repeat
 from pathlib import Path
 from sys import intern
 
@@ -242,7 +242,6 @@ def zipf(word: str) -> float:
 
 
 @word_cache(WORDS)
-@word_cache(WORDS)  # a look-up for every token of every article
 def _may_start_alias(folded: str) -> bool:
     """Whether an alias of the list may start at this folded word (a clitic stripped or not)."""
     first, starts = _strip_clitic(folded), lexicons().alias_starts

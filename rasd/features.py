@@ -134,7 +134,7 @@ def _stem(word: str) -> str | None:
 def _stemmer():
     import Stemmer
 
-    return Stemmer.Stemmer("arabic", 0)  # no cache of its own: every call is a miss of `_stem`'s (see `ner.STEMMER_CACHE`)
+    return Stemmer.Stemmer("arabic", 0)  # no cache of its own: asked on `_stem`'s misses only (`ner.STEMMER_CACHE`)
 
 
 def _stems_of(light: str, limit: int | None = None) -> list[str]:
@@ -240,7 +240,8 @@ def _name_entries(threshold: float, common: float) -> Callable[[str], tuple[str,
     article's ~500 words looked up in C, not each through a Python call or two."""
     entry = _NAME_ENTRIES.get((threshold, common))
     if entry is None:
-        entry = _NAME_ENTRIES[threshold, common] = word_cache(WORDS)(partial(_name_entry, threshold=threshold, common=common))
+        entry = word_cache(WORDS)(partial(_name_entry, threshold=threshold, common=common))
+        _NAME_ENTRIES[threshold, common] = entry
     return entry
 
 
