@@ -24,7 +24,7 @@ import numpy as np
 
 from . import DATA_DIR
 from .clean import clean_title
-from .normalize import WORDS, LETTER_MAP, matching_form, STEM_LETTER_MAP, fold_digits, fold_letters, fold_punctuation, fold_stem_letters, strip_marks, word_cache
+from .normalize import STEMMER_CACHE, WORDS, LETTER_MAP, matching_form, STEM_LETTER_MAP, fold_digits, fold_letters, fold_punctuation, fold_stem_letters, strip_marks, word_cache
 
 __all__ = ["Features", "IdfTable", "article_features", "stem_tokens", "name_tokens", "cosine", "idf_table", "skeleton",
            "learned_places",
@@ -134,7 +134,7 @@ def _stem(word: str) -> str | None:
 def _stemmer():
     import Stemmer
 
-    return Stemmer.Stemmer("arabic", 0)  # no cache of its own: asked on `_stem`'s misses only (`ner.STEMMER_CACHE`)
+    return Stemmer.Stemmer("arabic", STEMMER_CACHE)
 
 
 def _stems_of(light: str, limit: int | None = None) -> list[str]:
@@ -157,9 +157,13 @@ def stem_tokens(text: str, limit: int | None = None) -> list[str]:
     return _stems_of(_light(text), limit)
 
 
+def _name_words(light: str) -> list[str]:
+    """The folded words names are looked for in, clitics still on."""
+    return _WORD.findall(fold_letters(light).casefold())
+
+
 def _names_of(light: str) -> list[str]:
-    words = _WORD.findall(fold_letters(light).casefold())
-    return [_CLITIC.sub("", w) for w in words if w not in STOPWORDS]
+    return [_CLITIC.sub("", w) for w in _name_words(light) if w not in STOPWORDS]
 
 
 def name_tokens(text: str) -> list[str]:
@@ -225,7 +229,7 @@ _NAME_ENTRIES: dict[tuple[float, float], Callable[[str], tuple[str, float] | Non
 
 
 def _name_entry(word: str, threshold: float, common: float) -> tuple[str, float] | None:
-    """(skeleton, idf) of a folded word of `_names_of`'s text when, its clitic cut, it is a name (`_is_name`)
+    """(skeleton, idf) of one of `_name_words` when, its clitic cut, it is a name (`_is_name`)
     with a skeleton of 3+ letters; None for a stopword or any other word."""
     if word in STOPWORDS:
         return None
@@ -296,7 +300,7 @@ def article_features(title: str, text: str, time: float | None, rare_below: floa
     body_stems = _stems_of(light_text, _MAX_BODY_TOKENS)
     title_stems = _stems_of(light_title)
     threshold = max(2, rare_below * idf.docs)
-    words = _WORD.findall(fold_letters(f"{light_title}\n{light_text[:3000]}").casefold())  # as `_names_of`
+    words = _name_words(f"{light_title}\n{light_text[:3000]}")
     names = dict(filter(None, map(_name_entries(threshold, 2.5 * threshold), words)))  # a later word's weight wins
     numbers = sorted({n.replace(",", "") for n in _NUMBER.findall(f"{light_title} {light_text[:3000]}")
                       if len(n.replace(",", "")) >= 2})

@@ -31,7 +31,7 @@ from sys import intern
 
 from . import DATA_DIR
 from .conll import chunks, read_blocks, read_gold, score
-from .normalize import matching_form, matching_word, strip_marks
+from .normalize import STEMMER_CACHE, matching_form, matching_word, strip_marks
 
 __all__ = ["Mention", "Lexicon", "Featurizer", "Tagger", "read_crfsuite", "NeuralFeaturizer", "NeuralTagger", "NerError", "TYPES",
            "tokenize", "load_tagger", "tag_tokens", "tag_sentences", "find_mentions", "find_mentions_many", "tag_conll",
@@ -50,9 +50,6 @@ CLUSTERS_PATH = DATA_DIR / "word_clusters.json.gz"
 # articles, and a type evicted comes back (a 50k cache recompiled them for 16% of an ingest worker's
 # time); 250k types is ~95 MB at most.
 _CACHE_TOKENS = 10_000
-# PyStemmer's own cache (10,000 words by default) behind rasd's per-word caches: the stemmer is only asked
-# for words those missed, so its cache missed too and cost more than it saved (0.7 us a new word without, 1.4-1.8 with)
-STEMMER_CACHE = 0
 _CACHE_TYPES = 250_000
 _ROOM = 32_768  # compiled types a call may add beyond `_CACHE_TYPES` before the oldest half goes
 _BATCH = 128  # sentences decoded together (an article's, usually)

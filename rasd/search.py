@@ -38,7 +38,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .features import STOPWORDS, skeleton
-from .normalize import STEM_LETTER_MAP, fold_digits, fold_punctuation, fold_stem_letters, strip_marks, word_cache
+from .normalize import STEMMER_CACHE, STEM_LETTER_MAP, fold_digits, fold_punctuation, fold_stem_letters, strip_marks, word_cache
 
 if TYPE_CHECKING:
     from .store import Store
@@ -82,7 +82,7 @@ def _light(text: str) -> str:
 def _stemmer():
     import Stemmer
 
-    return Stemmer.Stemmer("arabic", 0)  # every call is a miss of `word_keys`'s cache (see `ner.STEMMER_CACHE`)
+    return Stemmer.Stemmer("arabic", STEMMER_CACHE)
 
 
 @word_cache(300_000)
