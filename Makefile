@@ -1,5 +1,10 @@
 # rasd: `make demo` and `make test` work on a fresh machine (Python >= 3.10 with venv).
-PYTHON ?= python3
+# The venv's interpreter: the distribution's /usr/bin/python3 where it is 3.10+ and can make a venv, else the
+# first python3 on PATH. Debian's is built with profile-guided and link-time optimisation and links libpython
+# statically; on this project's machines (pyenv's 3.11 first on PATH, built without either) the 18-day ingest
+# takes ~5% less CPU under it, with the same output. `make clean` first to move an existing .venv over.
+PYTHON ?= $(shell /usr/bin/python3 -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 10))' \
+	2>/dev/null && echo /usr/bin/python3 || echo python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.rasd-installed
