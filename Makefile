@@ -2,7 +2,7 @@
 # The venv's interpreter: the distribution's /usr/bin/python3 where it is 3.10+ and can make a venv, else the
 # first python3 on PATH. Debian's is built with profile-guided and link-time optimisation and links libpython
 # statically; on this project's machines (pyenv's 3.11 first on PATH, built without either) the 18-day ingest
-# takes ~5% less CPU under it, with the same output. `make clean` first to move an existing .venv over.
+# takes ~5% less CPU under it, with the same output. An existing .venv is kept: remove it to make it again.
 PYTHON ?= $(shell /usr/bin/python3 -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 10))' \
 	2>/dev/null && echo /usr/bin/python3 || echo python3)
 VENV   := .venv

@@ -259,7 +259,9 @@ def search_latency(db: Path) -> dict:
 def machine() -> dict:
     """What the figures were measured on, and how fast it ran then: the same machine type ran 20-40% apart
     on different days, so a figure is comparable with another stop's only through `python_ms` (the median
-    time of a fixed single-core workload of dict look-ups, string keys and float sums, like rasd's own)."""
+    time of a fixed single-core workload of dict look-ups, string keys and float sums, like rasd's own), under
+    the interpreter the benchmark runs on: Debian's /usr/bin/python3.11 reads ~6% under pyenv's 3.11 build on the
+    same machine at the same moment (24.3 vs 25.8 ms), so compare it only between runs on the same one."""
     import math
     import os
 
@@ -281,7 +283,8 @@ def machine() -> dict:
                    if line.startswith("model name"))
     except (OSError, StopIteration):
         cpu = None
-    return {"python_ms": round(statistics.median(times) * 1000, 1), "cores": os.cpu_count(), "cpu": cpu,
+    return {"python_ms": round(statistics.median(times) * 1000, 1),
+            "python": f"{sys.version.split()[0]} {os.path.realpath(sys.executable)}", "cores": os.cpu_count(), "cpu": cpu,
             "load_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
 
 
