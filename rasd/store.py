@@ -29,6 +29,12 @@ class StoreError(RuntimeError):
     """The database file cannot be opened or used (not SQLite, read-only, newer schema, ...)."""
 
 
+# SQLite's page cache per connection, in KiB (its default is 2,000). The 18-day SaudiNewsNet ingest re-read
+# the same index pages from the OS: at 16,000 the ingesting process took 2.4 s less CPU of ~103 (system time
+# 7.3 -> 4.9 s) for 14 MB more memory; 32,000 gained no more, for 30 MB.
+CACHE_KIB = 16_000
+
+
 def compact_json(value) -> str:
     """The JSON text rasd stores (UTF-8 as is, no spaces)."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
@@ -92,6 +98,7 @@ class Store:
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute("PRAGMA busy_timeout=10000")
             self._migrate()
