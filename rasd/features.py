@@ -24,7 +24,7 @@ import numpy as np
 
 from . import DATA_DIR
 from .clean import clean_title
-from .normalize import STEMMER_CACHE, WORDS, LETTER_MAP, matching_form, STEM_LETTER_MAP, fold_digits, fold_letters, fold_punctuation, fold_stem_letters, strip_marks, word_cache
+from .normalize import WORDS, arabic_stemmer, LETTER_MAP, matching_form, STEM_LETTER_MAP, fold_digits, fold_letters, fold_punctuation, fold_stem_letters, strip_marks, word_cache
 
 __all__ = ["Features", "IdfTable", "article_features", "stem_tokens", "name_tokens", "cosine", "idf_table", "skeleton",
            "learned_places",
@@ -126,15 +126,8 @@ def _stem(word: str) -> str | None:
     bare = _CLITIC.sub("", word)
     if word in STOPWORDS or word in TIME_WORDS or bare in TIME_WORDS or "ال" + bare in TIME_WORDS:
         return None
-    stem = _stemmer().stemWord(bare)
+    stem = arabic_stemmer().stemWord(bare)
     return stem.translate(_NAME_MAP) if len(stem) >= 2 else None
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("arabic", STEMMER_CACHE)
 
 
 def _stems_of(light: str, limit: int | None = None) -> list[str]:

@@ -31,7 +31,7 @@ from sys import intern
 
 from . import DATA_DIR
 from .conll import chunks, read_blocks, read_gold, score
-from .normalize import STEMMER_CACHE, matching_form, matching_word, strip_marks
+from .normalize import arabic_stemmer, matching_form, matching_word, strip_marks
 
 __all__ = ["Mention", "Lexicon", "Featurizer", "Tagger", "read_crfsuite", "NeuralFeaturizer", "NeuralTagger", "NerError", "TYPES",
            "tokenize", "load_tagger", "tag_tokens", "tag_sentences", "find_mentions", "find_mentions_many", "tag_conll",
@@ -210,10 +210,8 @@ class Featurizer:
     """Turns token sequences into CRF feature lists; per-token work is cached by token."""
 
     def __init__(self, lexicon: Lexicon):
-        import Stemmer  # PyStemmer
-
         self.lexicon = lexicon
-        self._stem = Stemmer.Stemmer("arabic", STEMMER_CACHE).stemWord
+        self._stem = arabic_stemmer().stemWord
         self._cache: dict[str, tuple[dict[str, list[str]], dict[int, list[str]]]] = {}
 
     def word_features(self, token: str) -> dict[str, list[str]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 from itertools import islice
 from sys import intern
 
@@ -148,10 +149,16 @@ class _WordCache(dict):
 # The most words a per-token cache keeps: a dict of 2**18 slots holds at most 174,762 keys (two
 # thirds); one more doubles its table, from 5.2 to 10.5 MB (a 200k cache was 10.5 MB for 200k words).
 WORDS = (1 << 18) * 2 // 3
-# PyStemmer's own cache size for the stemmers behind `word_cache`s: none. They are asked only for words those
-# caches missed, so a 10,000-word cache (its default) missed too and cost more than it saved (a new word
-# 0.7 us without, 1.4-1.8 with)
-STEMMER_CACHE = 0
+
+
+@lru_cache(maxsize=1)
+def arabic_stemmer():
+    """The snowball `arabic` stemmer (PyStemmer) that features, search keys and the NER featurizer ask, without
+    PyStemmer's own word cache: it is asked only for words their `word_cache`s missed, so a 10,000-word cache
+    (its default) missed too and cost more than it saved (a new word 0.7 us without, 1.4-1.8 with)."""
+    import Stemmer
+
+    return Stemmer.Stemmer("arabic", 0)
 
 
 def word_cache(maxsize: int) -> Callable[[Callable], Callable]:

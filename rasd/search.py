@@ -34,11 +34,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .features import STOPWORDS, skeleton
-from .normalize import STEMMER_CACHE, STEM_LETTER_MAP, fold_digits, fold_punctuation, fold_stem_letters, strip_marks, word_cache
+from .normalize import STEM_LETTER_MAP, arabic_stemmer, fold_digits, fold_punctuation, fold_stem_letters, strip_marks, word_cache
 
 if TYPE_CHECKING:
     from .store import Store
@@ -78,13 +77,6 @@ def _light(text: str) -> str:
     return fold_stem_letters(fold_punctuation(fold_digits(strip_marks(unicodedata.normalize("NFKC", text))))).casefold()
 
 
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("arabic", STEMMER_CACHE)
-
-
 @word_cache(300_000)
 def word_keys(light_word: str) -> tuple[str, str, str | None] | None:
     """(word, stem, skeleton) of one lightly folded word, or None for a stopword."""
@@ -92,7 +84,7 @@ def word_keys(light_word: str) -> tuple[str, str, str | None] | None:
     if word in _STOP:
         return None
     bare = _CLITIC.sub("", light_word)
-    stem = _stemmer().stemWord(bare).translate(_TEH) if not bare.isdigit() else bare
+    stem = arabic_stemmer().stemWord(bare).translate(_TEH) if not bare.isdigit() else bare
     skel = None
     bare_folded = bare.translate(_TEH)
     if bare_folded.isalpha():
