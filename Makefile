@@ -39,6 +39,7 @@ test: $(STAMP) $(CHROMIUM)
 
 eval: $(STAMP)
 	$(BIN)/python scripts/eval_dev.py
+	$(BIN)/python scripts/eval_dev.py --reports
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py --data $(SHARED)/data/saudinewsnet --runs 3

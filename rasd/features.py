@@ -72,11 +72,12 @@ class Features:
     lede: dict[str, float] = field(default_factory=dict)  # title + opening sentences: where the event is
     stems: frozenset[str] = field(default_factory=frozenset, compare=False)  # every stem read; not stored
     standing: str | None = None  # "press review", "cartoon" or "news brief" (`standing_kind`), else None
+    report: bool = False  # a market's or the weather's report of the day (`is_day_report`)
     topic: np.ndarray | None = field(default=None, compare=False, repr=False)  # see topic_vector; not stored
 
     def to_json(self) -> dict:
         return {"t": self.title, "b": self.body, "n": self.names, "d": self.numbers, "time": self.time,
-                "l": self.lede} | ({"s": self.standing} if self.standing else {})
+                "l": self.lede} | ({"s": self.standing} if self.standing else {}) | ({"r": 1} if self.report else {})
 
     def intern(self) -> "Features":
         """Share key strings with every other article's (`sys.intern`): kept stories hold each stem once,
@@ -91,7 +92,7 @@ class Features:
     @classmethod
     def from_json(cls, data: dict) -> "Features":
         return cls(data["t"], data["b"], data["n"], data["d"], data["time"], data.get("l") or data["t"],
-                   standing=data.get("s"))
+                   standing=data.get("s"), report=bool(data.get("r")))
 
 
 @dataclass
@@ -282,6 +283,33 @@ def standing_kind(title: str) -> str | None:
     return kind
 
 
+# A day's report: a stock market's close (`الأسهم`, `المؤشر`, `تاسي`, a bourse), oil's or gold's price, the
+# weather forecast. Each session's or day's report is one happening ("one market's report for the day"),
+# worded like the next day's, so the story engine lets such an article join only a story begun within about
+# a day of it (`cluster.REPORT_SPAN_DAYS`): over the 18 SaudiNewsNet days, without it, a week of Saudi closes
+# (and Gulf and US ones) made one 77-article story and the oil and gold prices 40-60 each. Matched as whole
+# words of the folded headline. Oil and gold only with a word of price or movement (not "ISIS sells oil",
+# "a pipeline attack stops oil"), `الذهب` only with its article (`ذهب` went, `الذهبية` golden: medals, an
+# operation's name), `مؤشر` not as "a sign of" (`مؤشر على`).
+_W = r"(?<![^\W\d_])(?:[وفب]?ال|لل|[وف])?"  # a word's start, with its article or conjunction
+_REPORT = re.compile(
+    _W + r"(?:اسهم|تاسي|بورصه|بورصات|بورصتا|برنت|اونصه|اوقيه|طقس|ارصاد)(?![^\W\d_])"
+    + r"|" + _W + r"مؤشر(?![^\W\d_])(?! علي)"
+    + r"|(?<![^\W\d_])(?:ال)?سوق .*(?:(?<![^\W\d_])[يت]غلق|نقطه)(?![^\W\d_])")  # a market's close: "السوق يغلق ..."
+_COMMODITY = re.compile(r"(?<![^\W\d_])(?:[وفب]?ال|لل|[وف])?نفط(?![^\W\d_])|(?<![^\W\d_])(?:[وفب]?ال|لل)ذهب(?![^\W\d_])")
+_PRICE = re.compile(r"(?<![^\W\d_])[وفبل]?(?:ال)?(?:سعر|اسعار|دولار|دولارا|برميل|[يت](?:رتفع|تراجع|هبط|نخفض|كسب|خسر|صعد|ستقر"
+                    r"|واصل|تعافي|قترب|تجه|سجل)|ارتفاع|تراجع|هبوط|انخفاض|خسائر|خساره|مكاسب|صعود|استقرار|ادني|اعلي"
+                    r"|مستوي|مستويات|تعاملات|تداولات|العقود)(?![^\W\d_])")
+
+
+def is_day_report(title: str) -> bool:
+    """Whether a headline is a market's or the weather's report of the day (`_REPORT`; `_COMMODITY` with
+    `_PRICE`)."""
+    folded = matching_form(clean_title(title))
+    return _REPORT.search(folded) is not None or (_COMMODITY.search(folded) is not None
+                                                  and _PRICE.search(folded) is not None)
+
+
 _TEXT_CHARS = 6000  # the engine reads no further (400 stems, names and numbers from the first 3000)
 LEDE_STEMS = 50
 
@@ -306,6 +334,7 @@ def article_features(title: str, text: str, time: float | None, rare_below: floa
         lede=_tfidf(title_stems * 2 + body_stems[:LEDE_STEMS], idf, 40),
         stems=frozenset(title_stems + body_stems),
         standing=standing_kind(title),
+        report=is_day_report(title),
     )
 
 

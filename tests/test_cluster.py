@@ -533,3 +533,52 @@ def test_features_numbers_found_digit_first_as_with_the_lookbehind_first():
     texts += ["".join(chars) for n in range(1, 6) for chars in itertools.product("1.,a٣", repeat=n)]
     assert sum(len(_NUMBER.findall(t)) for t in texts[:len(SEEDS)]) > 20
     assert [_NUMBER.findall(t) for t in texts] == [before.findall(t) for t in texts]
+
+
+def test_day_report_headlines_are_markets_and_the_weather():
+    """`is_day_report` on real SaudiNewsNet headlines: closes, prices and forecasts are; gold medals, an
+    operation named "the golden arrow", "goes" (`يذهب`) and Souq Okaz's prizes are not."""
+    from rasd.features import is_day_report
+
+    reports = ["مؤشر الأسهم السعودية يغلق على تراجع حاد بنسبة 3.20%", "تاسي يغلق متراجعا بـ136 نقطة",
+               "برنت يهبط إلى 50 دولاراً", "أونصة الذهب تخسر 45 دولارا من قيمتها في جلسة واحدة",
+               "ارتفاع طفيف للذهب بعد بيانات أمريكية تفتح الباب لرفع الفائدة", "حالة الطقس المتوقعة اليوم الإثنين",
+               '"الأرصاد": عوالق ترابية وسحب رعدية ماطرة على الباحة', "بورصتا الإمارات ترتفعان مع توقعات نتائج إيجابية للشركات",
+               "السوق يغلق على ارتفاع طفيف فوق مستوى 8800 نقطة", "اقتصادي / النفط يتعافى مع صعود أسعار البنزين والديزل في أمري"]
+    others = ["طلاب المملكة يحصدون 5 ميداليات ذهبية في بلجيكا", "(السهم الذهبي) حرر قاعدة العند من الحوثيين وقوات المخلوع",
+              "عامل نظافة يعيد شنطة ذهب لصاحبها", "أوباما يتحدى الكونغرس ويذهب بالاتفاق النووي إلى مجلس الأمن",
+              "الأمير خالد الفيصل يُعلن الفائزين بجوائز سوق عكاظ في نسخته التاسعة", "نفاد “أبل ووتش” الذهبية من متاجر الصين"]
+    assert all(map(is_day_report, reports))
+    assert not any(map(is_day_report, others))
+
+
+@pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
+@pytest.mark.parametrize("span", [1.1, 99.0])
+def test_a_days_market_report_does_not_join_an_earlier_days(span, monkeypatch):
+    """The Saudi close of 2015-08-02, -03 and -04, every outlet's report of each (real items, in time
+    order): each session's reports come together, and no story holds reports more than `REPORT_SPAN_DAYS`
+    after its first -- print editions carry the next evening's time, so a day and a bit. With the span
+    unbounded (as before) the two sessions' reports ran together, so the same test fails then."""
+    import re
+
+    from rasd import cluster
+
+    monkeypatch.setattr(cluster, "REPORT_SPAN_DAYS", span)
+    picked = []
+    for day in ("2015-08-02", "2015-08-03", "2015-08-04"):
+        with zipfile.ZipFile(DAYS / f"{day}.zip") as archive:
+            records = json.loads(archive.read(archive.namelist()[0]))
+        picked += [r for r in records if re.search(r"(الأسهم|المؤشر|مؤشر|تاسي)", r.get("title") or "")
+                   and re.search(r"(السعودية|المحلية|تاسي|المؤشر)", r["title"]) and r.get("content")]
+    picked.sort(key=lambda r: r["date_extracted"])
+    placed = place_records(cluster.StoryEngine(), picked)
+    times: dict[int, list[float]] = {}
+    for story, decision, feats in placed:
+        if feats.report:
+            times.setdefault(story, []).append(feats.time)
+    spans = [max(t) - min(t) for t in times.values()]
+    assert len(picked) >= 20 and any(len(t) >= 3 for t in times.values())  # one session's reports join
+    if span < 2:
+        assert max(spans) <= span and any(d.reason.get("other_day") for _, d, _ in placed)
+    else:
+        assert max(spans) > 1.5
