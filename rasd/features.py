@@ -260,15 +260,16 @@ _STANDING = tuple((kind, re.compile(rf"^(?:{pattern})(?![^\W\d_])")) for kind, p
 # wedding ("أفراح آل ... و..." heads the wedding column; "يحتفل بزواجه", "في القفص الذهبي") or a birth. Each
 # is its own happening ("two happenings of the same kind are two stories"), but they are worded alike and
 # differ only in the office or family, so by content they would glue together (17 offices' Eid parties in
-# one story on 2015-07-22, three weddings on 2015-08-07). Found anywhere in the folded headline; a martyr's
-# family receiving condolences is left to the engine (an attack's aftermath), and so is an emir receiving
-# Eid well-wishers (one happening several outlets report).
+# one story on 2015-07-22, three weddings on 2015-08-07, two grooms "... عريساً" on 2015-07-21). Found
+# anywhere in the folded headline; a martyr's family receiving condolences is left to the engine (an attack's
+# aftermath), and so is an emir receiving Eid well-wishers (one happening several outlets report).
 _NOTICE = re.compile(
     r"حفل(?:ات)? (?:ال)?معايد|احتفالات (?:ال)?معايد|(?<![^\W\d_])[يت]عايد(?:ون|ان)? منسوبي|معايده (?:ال)?(?:دوائر|جهات)"
     r"|(?:(?:يتقبل|يتلق|يستقبل)(?:ون|ان)|تتقبل|تتلقي|تستقبل) (?:ال)?(?:عزاء|تعازي|مواسين|معزين)"
     r"|^(?:انتهاء )?عزاء (?:ال|اسره|عائله|ابناء) |^افراح (?!العيد|الوطن)"
     r"|(?<![^\W\d_])[وف]?[يت]حتف(?:ل|ي)?(?:ون|ان)? ب(?:زفاف|زواج|عقد قران|قران|خطوبه|تخرج)|القفص الذهبي"
     r"|(?<![^\W\d_])[يت]رزق(?:ان)? ب"
+    r"|^\D*(?<![^\W\d_])عريسا(?![^\W\d_])(?!\s*و)"  # "فواز العنزي عريساً": a groom; not "26 عريساً وعروسا", a group wedding
 )
 _MARTYR = re.compile(r"شهيد|شهداء|استشهاد")
 
