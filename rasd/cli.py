@@ -65,6 +65,24 @@ def with_store(fn=None, *, create: bool = False):
     return decorate(fn) if fn is not None else decorate
 
 
+def check_outlet(store: Store, source: str | None) -> None:
+    """A `--source` no stored article has is most often a typo: say so, with the outlets there are, rather
+    than print an empty list."""
+    if not source:
+        return
+    outlets = store.outlets()
+    if source in outlets:
+        return
+    import difflib
+
+    near = difflib.get_close_matches(source.lower(), [o.lower() for o in outlets], n=3, cutoff=0.6)
+    near = [o for o in outlets if o.lower() in near]
+    listed = ", ".join(f"{o} ({n})" for o, n in list(outlets.items())[:20]) or "none (no article names its outlet)"
+    hint = f" (did you mean {' or '.join(near)}?)" if near else ""
+    raise click.BadParameter(f"no article in {store.path} is from {source!r}{hint}. Outlets: {listed}",
+                             param_hint="'--source'")
+
+
 def _date_option(ctx, param, value):
     if value is None:
         return None
@@ -180,6 +198,7 @@ def stories(store, as_json, since, until, source, thread, limit):
     """List stories, most recently active first."""
     from .report import render_stories
 
+    check_outlet(store, source)
     found = store.stories(since=since, until=until, source=source, thread=thread)[:limit]
     _emit(found, as_json, render_stories(found))
 
@@ -393,6 +412,7 @@ def search(store, query, as_json, source, since, until, entity, story_id, limit,
     """Search articles (spelling-tolerant: برنين finds برينان), best and newest first, with snippets."""
     from .search import SearchError, search as run_search
 
+    check_outlet(store, source)
     try:
         result = run_search(store, query, source=source, since=since, until=until, entity=entity,
                             story=story_id, limit=limit, offset=offset)
@@ -427,6 +447,7 @@ def export_cmd(store, fmt, story_ids, since, until, source, output):
     """Export stories with their articles and annotations (JSONL, CSV, Markdown or an RTL HTML page)."""
     from .export import ExportError, export
 
+    check_outlet(store, source)
     try:
         data = export(store, fmt, list(story_ids) or None, since=since, until=until, source=source)
     except ExportError as err:

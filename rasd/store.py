@@ -369,6 +369,12 @@ class Store:
             {"s": story_id},
         )
 
+    def outlets(self) -> dict[str, int]:
+        """Each outlet named by a stored article, with its article count, most articles first."""
+        rows = self.db.execute("SELECT source, count(*) AS n FROM articles WHERE source IS NOT NULL"
+                               " GROUP BY source ORDER BY n DESC, source").fetchall()
+        return {row["source"]: row["n"] for row in rows}
+
     def stories(self, since: str | None = None, until: str | None = None, source: str | None = None,
                 thread: int | None = None) -> list[dict]:
         """Stories with their articles' input ids and sources, newest activity first.

@@ -122,6 +122,11 @@ def test_cli_stories_filters(db, fixture_copy, seed_dir):
     assert in_2015 and all(s["first_seen"].startswith("2015-08") for s in in_2015)
     bad = run_rasd("stories", "--since", "yesterday-ish", db=db)
     assert bad.returncode == 2 and "not a date" in bad.stderr
+    # an outlet no article has is a mistake to point out, with the outlets there are, not an empty list
+    for command in (["stories"], ["search", "الجبير"], ["export", "--format", "jsonl"]):
+        typo = run_rasd(*command, "--source", "WAS", db=db)
+        assert typo.returncode == 2 and "'WAS'" in typo.stderr and "did you mean was?" in typo.stderr, command
+        assert "Outlets: " in typo.stderr and "was (" in typo.stderr
 
 
 def test_cli_demo_prints_the_seed_thread(tmp_path):
