@@ -40,6 +40,7 @@ test: $(STAMP) $(CHROMIUM)
 eval: $(STAMP)
 	$(BIN)/python scripts/eval_dev.py
 	$(BIN)/python scripts/eval_dev.py --reports
+	$(BIN)/python scripts/eval_dev.py --together eval/gold/days-*.jsonl
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py --data $(SHARED)/data/saudinewsnet --runs 3

@@ -14,7 +14,8 @@ ids. `--days` ingests whole extra days (unscored) and reports speed and story/th
 stories of the articles the day golds label as a dated market or weather report (`tasi-2015-07-26`,
 `oil-market-2015-08-03`: one session's report, whatever file it is in) scored against
 `eval/gold/reports-across-days.jsonl`, which gathers those labels. A day's gold cannot see a report joining
-the previous day's; this can.
+the previous day's; this can. `--together eval/gold/days-*.jsonl` does the same for golds that reconcile
+consecutive days (the same happening's stories in both days' files made one), scoring every article.
 """
 from __future__ import annotations
 
@@ -76,6 +77,12 @@ def report_days_records(only_reports: bool = False) -> list[dict]:
         records = slice_records(path)
         out += [r for r in records if r["_id"] in reports] if only_reports else records
     return out
+
+
+def together_records(gold_path: Path) -> list[dict]:
+    """The slices of the days a multi-day gold's lines name (`"day"`), in day order (`--together`)."""
+    days = {json.loads(line)["day"] for line in gold_path.read_text("utf-8").splitlines() if line.strip()}
+    return [r for path in gold_files() if gold_day(path) in days for r in slice_records(path)]
 
 
 def gold_day(path: Path) -> str:
@@ -171,8 +178,19 @@ def main() -> None:
     parser.add_argument("--sizes", action="store_true", help="print story/thread size distribution")
     parser.add_argument("--reports", action="store_true",
                         help="all gold slices in one database, scored on the dated market/weather reports")
+    parser.add_argument("--together", nargs="+", type=Path, default=[], metavar="GOLD",
+                        help="multi-day golds (eval/gold/days-*.jsonl): their days' slices in one database, scored")
     args = parser.parse_args()
     results = {}
+    for gold_path in args.together:
+        predicted, seconds, n, _ = run_pipeline(together_records(gold_path), args.model)
+        result = results[gold_path.stem] = score(predicted, load_gold(gold_path)) | {"articles": n}
+        if not args.json:
+            print(f"{gold_path.stem} [days together] {fmt(result)}  {n} articles")
+    if args.together:
+        if args.json:
+            print(json.dumps(results, indent=1))
+        return None
     if args.reports:
         for only in (True, False):
             predicted, seconds, n, _ = run_pipeline(report_days_records(only), args.model)

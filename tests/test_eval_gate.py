@@ -40,6 +40,24 @@ def test_eval_gate_story_bcubed_floor(name, tmp_path):
     assert result["bcubed"]["f1"] >= FLOORS[name]["bcubed_f1"]
 
 
+def _days_of(gold_path: Path) -> list[tuple[str, list[dict]]]:
+    """(day, that day's records the gold names, first per url, in file order) for each `"day"` of a
+    multi-day gold's lines, in day order."""
+    lines = [json.loads(line) for line in gold_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    out = []
+    for day in sorted({line["day"] for line in lines}):
+        ids, seen, picked = {line["id"] for line in lines if line["day"] == day}, set(), []
+        with zipfile.ZipFile(DAYS / f"{day}.zip") as archive:
+            records = json.loads(archive.read(archive.namelist()[0]))
+        for r in records:
+            key = hashlib.sha1(r["url"].encode("utf-8")).hexdigest()[:16]
+            if key in ids and key not in seen:
+                seen.add(key)
+                picked.append(r)
+        out.append((day, picked))
+    return out
+
+
 @pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
 def test_eval_gate_reports_across_days_floor(tmp_path):
     """Each session's market report and each day's forecast is a story of its own, also when the days are
@@ -47,20 +65,9 @@ def test_eval_gate_reports_across_days_floor(tmp_path):
     23 sessions over 18 days) in one database, in day order. Before the engine kept a day's report out of
     stories begun on an earlier day (`cluster.REPORT_SPAN_DAYS`) this scored B-cubed F1 0.731."""
     gold_path = EVAL / "gold" / "reports-across-days.jsonl"
-    lines = [json.loads(line) for line in gold_path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    picked = []
-    for day in sorted({line["day"] for line in lines}):
-        ids = {line["id"] for line in lines if line["day"] == day}
-        with zipfile.ZipFile(DAYS / f"{day}.zip") as archive:
-            records = json.loads(archive.read(archive.namelist()[0]))
-        seen = set()
-        for r in records:
-            key = hashlib.sha1(r["url"].encode("utf-8")).hexdigest()[:16]
-            if key in ids and key not in seen:
-                seen.add(key)
-                picked.append(r)
     slice_file = tmp_path / "reports.json"
-    slice_file.write_text(json.dumps(picked, ensure_ascii=False), encoding="utf-8")
+    slice_file.write_text(json.dumps([r for _, records in _days_of(gold_path) for r in records], ensure_ascii=False),
+                          encoding="utf-8")
     db = tmp_path / "reports.db"
     run_rasd("ingest", str(slice_file), "--quiet", "--json", db=db)
     result = rasd_json("eval", "stories", str(gold_path), db=db)
@@ -71,6 +78,23 @@ def test_eval_gate_reports_across_days_floor(tmp_path):
     with sqlite3.connect(db) as con:
         story_id = con.execute("SELECT story_id FROM articles WHERE join_reason LIKE '%other_day%'").fetchone()[0]
     assert "begun on an earlier day" in run_rasd("story", str(story_id), db=db, check=True).stdout
+
+
+@pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
+@pytest.mark.parametrize("name", sorted(k for k, v in FLOORS.items() if "together_bcubed_f1" in v))
+def test_eval_gate_days_together_floor(name, tmp_path):
+    """Consecutive gold days reconciled (eval/gold/days-*.jsonl, see its .md): their slices ingested into one
+    database, in day order, as a user ingests day after day; every article scored."""
+    gold_path = EVAL / "gold" / f"{name}.jsonl"
+    db, scored = tmp_path / "days.db", 0
+    for day, records in _days_of(gold_path):  # a day at a time, as a daily ingest runs
+        path = tmp_path / f"{day}.json"
+        path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+        run_rasd("ingest", str(path), "--quiet", db=db, check=True)
+        scored += len(records)
+    result = rasd_json("eval", "stories", str(gold_path), db=db)
+    assert result["scored"] >= 0.95 * scored
+    assert result["bcubed"]["f1"] >= FLOORS[name]["together_bcubed_f1"]
 
 
 ANERCORP = SHARED / "data" / "anercorp" / "train.txt"
