@@ -73,6 +73,7 @@ class Features:
     stems: frozenset[str] = field(default_factory=frozenset, compare=False)  # every stem read; not stored
     standing: str | None = None  # "press review", "cartoon" or "news brief" (`standing_kind`), else None
     report: bool = False  # a market's or the weather's report of the day (`is_day_report`)
+    counts: tuple[tuple[str, float], ...] = field(default=(), compare=False)  # see title_counts; not stored
     topic: np.ndarray | None = field(default=None, compare=False, repr=False)  # see topic_vector; not stored
 
     def to_json(self) -> dict:
@@ -311,6 +312,39 @@ def is_day_report(title: str) -> bool:
                                                   and _PRICE.search(folded) is not None)
 
 
+# What a headline counts: "إنقاذ 35 شخصًا" -> (شخص, 35), "تعالج 932 لاجئاً" -> (لاجي, 932), "تسجل تراجعاً بـ 76 نقطة"
+# -> (نقطه, 76): a number and the word after it, that word cut to four letters (a crude stem: `شخصا`/`شخصًا`,
+# `لاجئا`/`لاجئين`). Two headlines counting the same thing differently are two happenings of one kind (a fire
+# where 35 were rescued and one where 15 were; 19 and 23 coalition strikes; the 08-10 and 08-11 closes):
+# `cluster.count_clash`. Years, dates and function words after a number are not counts, nor is anything in a
+# headline about a toll (`_TOLL`).
+_COUNT = re.compile(r"(?<![\d.,])(\d[\d,]*(?:\.\d+)?)[\s\"»«)]*(?:ال)?([^\W\d_]{3,})")
+_NOT_COUNTED = frozenset("علي الي عن منذ خلال بعد قبل حتي".split())
+# A toll is updated as news comes in ("13 قتيلا في غرق مركب" and later "ارتفاع قتلى غرق مركب إلى 21"; 12 then 27
+# killed in a jet's crash): a headline about the dead or the injured counts nothing here.
+_TOLL = re.compile(r"(?<![^\W\d_])[وفبل]?(?:ال)?(?:قتل|قتيل|مقتل|مصرع|وفا|توفي|اصاب|مصاب|جرح|جريح|ضحايا|ضحيه|حصيل"
+                   r"|شهدا|شهيد|استشهاد|غرق|يصرع|يصيب)")
+
+
+def title_counts(title: str) -> tuple[tuple[str, float], ...]:
+    """(word, number) for each number the headline counts something with (`_COUNT`)."""
+    folded = matching_form(clean_title(title))
+    if _TOLL.search(folded):
+        return ()
+    out = []
+    for number, word in _COUNT.findall(folded):
+        if re.fullmatch(r"(?:19|20|14)\d\d", number) or word in _NOT_COUNTED or word in TIME_WORDS:
+            continue
+        # 1,100 is a thousand and a hundred; 1,5 (an Arabic decimal comma) one and a half
+        number = number.replace(",", "") if re.fullmatch(r"\d{1,3}(?:,\d{3})+", number) else number.replace(",", ".")
+        try:
+            value = float(number)
+        except ValueError:
+            continue
+        out.append(((word[:-1] if word.endswith("ا") and len(word) > 3 else word)[:4], value))  # شخصًا = شخص
+    return tuple(out)
+
+
 _TEXT_CHARS = 6000  # the engine reads no further (400 stems, names and numbers from the first 3000)
 LEDE_STEMS = 50
 
@@ -336,6 +370,7 @@ def article_features(title: str, text: str, time: float | None, rare_below: floa
         stems=frozenset(title_stems + body_stems),
         standing=standing_kind(title),
         report=is_day_report(title),
+        counts=title_counts(title),
     )
 
 

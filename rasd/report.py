@@ -219,6 +219,9 @@ def render_story(report: dict, indent: str = "", analysis: bool = True) -> str:
             lines.append(f"{indent}    joined with score {join.get('score')} ({signals}{where})")
         elif join.get("standing"):
             lines.append(f"{indent}    a {join['standing']}: a story of its own")
+        if join.get("other_count"):
+            lines.append(f"{indent}    kept out of {join['other_count']} story(ies) whose first headline counts the same "
+                         f"thing differently")
         if join.get("other_day"):
             lines.append(f"{indent}    a day's report (a market, the weather): kept out of {join['other_day']} "
                          f"story(ies) begun on an earlier day")

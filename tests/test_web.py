@@ -206,7 +206,7 @@ def test_web_story_template_renders_every_section():
         "articles": [{"id": i, "source": None, "title": t, "published": None, "date_source": None,
                       "url": "javascript:alert(1)", "origin": "", "author": None, "copy_of": None,
                       "snippet": s[0], "join": j} for i, t, s, j in zip(ids, ["أ", "ب"], [first, second],
-                                                                    [{"decision": "new"}, {"decision": "new", "other_day": 2}])],
+                                                                    [{"decision": "new"}, {"decision": "new", "other_day": 2, "other_count": 1}])],
         "summary": {"headline": "التحالف الدولي ينهي مهامه القتالية",
                     "sentences": [{"text": first[0], "article_ids": [ids[0]]}, {"text": second[0], "article_ids": ids}]},
         "timeline": [{"date": "2021-12-09", "precision": "day", "text": first[1], "article_ids": [ids[0]]},
@@ -228,3 +228,4 @@ def test_web_story_template_renders_every_section():
     assert "اللواء" in html and html.count('href="/entities/7"') == 2 and "جون برينان" in html
     assert 'class="na"' not in html.split('<section class="articles"')[0]  # every section had data
     assert html.count("من قصص يوم سابق") == 1  # a day's report kept out of an earlier day's story says so
+    assert html.count("بعدد آخر") == 1  # and a headline counting what a story's first counts, differently
