@@ -48,9 +48,8 @@ import numpy as np
 from . import DATA_DIR
 from .dates import day_number
 from .dedupe import CopyIndex, decode, pack, shingles, signature
-from .features import (Features, article_features, cosine, idf_table, learned_places, standing_kind, stem_idf,
-                       title_counts,
-                       topic_rank, topic_vector)
+from .features import (Features, article_features, cosine, folded_title, idf_table, learned_places, standing_kind,
+                       stem_idf, title_counts, topic_rank, topic_vector)
 from .incidents import IncidentCounts, incident_keys
 
 __all__ = ["Decision", "JoinModel", "StoryEngine", "StoryState", "SIGNALS", "day_number"]
@@ -835,6 +834,9 @@ class StoryEngine:
             if feats.counts and COUNT_GATE:
                 kept = [story for story in candidates if not count_clash(feats.counts, story.seed_counts)]
                 other_count, candidates = len(candidates) - len(kept), kept
+        # close stories the gates kept the article out of, by gate, for its join reason
+        kept_out = {key: n for key, n in (("other_place", elsewhere), ("other_day", other_day),
+                                          ("other_count", other_count)) if n}
         mine = article_burst(feats, self.burst) if candidates else None
         scored = []
         for story in candidates:
@@ -854,13 +856,7 @@ class StoryEngine:
             top = scored[0] if scored else None
             reason = {"decision": "new", "candidates": len(close), "close": len(scored),
                       "best_story": top[0].id if top else None, "best_score": round(top[2], 3) if top else None}
-            if elsewhere:
-                reason["other_place"] = elsewhere
-            if other_day:
-                reason["other_day"] = other_day
-            if other_count:
-                reason["other_count"] = other_count
-            return Decision(None, 1.0 - (top[2] if top else 0.0), reason)
+            return Decision(None, 1.0 - (top[2] if top else 0.0), reason | kept_out)
         story, values, prob = best
         pushes = self.model.contributions(values)
         top_signals = {k: round(values[k], 3) for k, push in sorted(pushes.items(), key=lambda kv: -kv[1])[:4]
@@ -871,13 +867,7 @@ class StoryEngine:
             reason["incident"] = {"words": sorted({kind for kind, _ in via}), "where": sorted({where for _, where in via})}
             if prob < INCIDENT_FLOOR:  # under the usual floor: through the day's dominant happening (`VERY_HOT`)
                 reason["incident"]["dominant"] = True
-        if elsewhere:
-            reason["other_place"] = elsewhere
-        if other_day:
-            reason["other_day"] = other_day
-        if other_count:
-            reason["other_count"] = other_count
-        return Decision(story.id, prob, reason)
+        return Decision(story.id, prob, reason | kept_out)
 
     def _incident_hub(self, feats: Features, found: list[StoryState], close: dict[int, tuple[float, float]],
                       scored: list[tuple], mine: ArticleBurst | None, best: tuple | None) -> tuple[tuple | None, frozenset]:
@@ -923,10 +913,9 @@ class StoryEngine:
             return None, frozenset()
         early = very - decided  # hot only as the day's dominant happening: its hub is of the day (`_of_the_day`)
         sharing: dict[int, list[StoryState]] = {}  # times its members carry the keys -> candidates
-        clash = (lambda story: count_clash(feats.counts, story.seed_counts)) if COUNT_GATE and feats.counts else None
         for story in found:
             if story.incidents and not hot.isdisjoint(story.incidents):
-                if clash is not None and clash(story):  # another fire, counted differently
+                if COUNT_GATE and count_clash(feats.counts, story.seed_counts):  # another fire, counted differently
                     continue
                 if early and decided.isdisjoint(story.incidents) and not _of_the_day(story, feats.time):
                     continue
@@ -1083,9 +1072,10 @@ class StoryEngine:
                 continue
             data = json.loads(row["features"])
             feats = Features.from_json(data)
-            if "s" not in data and row["title"]:
-                feats.standing = standing_kind(row["title"])
-            if row["title"]:  # not stored: a story's founding headline's counts (`count_clash`)
-                feats.counts = title_counts(row["title"])
+            if row["title"]:
+                folded = folded_title(row["title"])
+                if "s" not in data:
+                    feats.standing = standing_kind(row["title"], folded)
+                feats.counts = title_counts(row["title"], folded)  # not stored: the founding headline's (`count_clash`)
             self.register(row["rowid"], row["id"], row["story_id"], row["thread_id"], feats, data.get("m"),
                           row["copy_of"])

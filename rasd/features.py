@@ -275,10 +275,15 @@ _NOTICE = re.compile(
 _MARTYR = re.compile(r"شهيد|شهداء|استشهاد")
 
 
-def standing_kind(title: str) -> str | None:
+def folded_title(title: str) -> str:
+    """A headline as the headline rules read it: wire desk label cut (`clean_title`), matching form."""
+    return matching_form(clean_title(title))
+
+
+def standing_kind(title: str, folded: str | None = None) -> str | None:
     """The kind of standing item a headline opens (`_STANDING`) or is (`_NOTICE`), or None for an article
-    about a happening."""
-    folded = matching_form(clean_title(title))
+    about a happening; `folded`: `folded_title(title)` when the caller has it."""
+    folded = folded_title(title) if folded is None else folded
     kind = next((kind for kind, pattern in _STANDING if pattern.match(folded)), None)
     if kind is None and _NOTICE.search(folded) and not _MARTYR.search(folded):
         kind = "social notice"
@@ -304,10 +309,10 @@ _PRICE = re.compile(r"(?<![^\W\d_])[وفبل]?(?:ال)?(?:سعر|اسعار|دو
                     r"|مستوي|مستويات|تعاملات|تداولات|العقود)(?![^\W\d_])")
 
 
-def is_day_report(title: str) -> bool:
+def is_day_report(title: str, folded: str | None = None) -> bool:
     """Whether a headline is a market's or the weather's report of the day (`_REPORT`; `_COMMODITY` with
     `_PRICE`)."""
-    folded = matching_form(clean_title(title))
+    folded = folded_title(title) if folded is None else folded
     return _REPORT.search(folded) is not None or (_COMMODITY.search(folded) is not None
                                                   and _PRICE.search(folded) is not None)
 
@@ -326,9 +331,9 @@ _TOLL = re.compile(r"(?<![^\W\d_])[وفبل]?(?:ال)?(?:قتل|قتيل|مقت�
                    r"|شهدا|شهيد|استشهاد|غرق|يصرع|يصيب)")
 
 
-def title_counts(title: str) -> tuple[tuple[str, float], ...]:
+def title_counts(title: str, folded: str | None = None) -> tuple[tuple[str, float], ...]:
     """(word, number) for each number the headline counts something with (`_COUNT`)."""
-    folded = matching_form(clean_title(title))
+    folded = folded_title(title) if folded is None else folded
     if _TOLL.search(folded):
         return ()
     out = []
@@ -353,6 +358,7 @@ def article_features(title: str, text: str, time: float | None, rare_below: floa
     """All comparison signals of one article; `rare_below` is the document share under which a word is a name."""
     idf = idf_table()
     light_title, light_text = _light(title), _light(text[:_TEXT_CHARS])
+    folded = folded_title(title)  # for the headline rules: standing item, day's report, counts
     body_stems = _stems_of(light_text, _MAX_BODY_TOKENS)
     title_stems = _stems_of(light_title)
     threshold = max(2, rare_below * idf.docs)
@@ -368,9 +374,9 @@ def article_features(title: str, text: str, time: float | None, rare_below: floa
         time=time,
         lede=_tfidf(title_stems * 2 + body_stems[:LEDE_STEMS], idf, 40),
         stems=frozenset(title_stems + body_stems),
-        standing=standing_kind(title),
-        report=is_day_report(title),
-        counts=title_counts(title),
+        standing=standing_kind(title, folded),
+        report=is_day_report(title, folded),
+        counts=title_counts(title, folded),
     )
 
 

@@ -182,24 +182,17 @@ def main() -> None:
                         help="multi-day golds (eval/gold/days-*.jsonl): their days' slices in one database, scored")
     args = parser.parse_args()
     results = {}
-    for gold_path in args.together:
-        predicted, seconds, n, _ = run_pipeline(together_records(gold_path), args.model)
-        result = results[gold_path.stem] = score(predicted, load_gold(gold_path)) | {"articles": n}
-        if not args.json:
-            print(f"{gold_path.stem} [days together] {fmt(result)}  {n} articles")
-    if args.together:
-        if args.json:
-            print(json.dumps(results, indent=1))
-        return None
+    runs = [(gold_path.stem, "days together", together_records(gold_path), gold_path) for gold_path in args.together]
     if args.reports:
-        for only in (True, False):
-            predicted, seconds, n, _ = run_pipeline(report_days_records(only), args.model)
-            result = score(predicted, load_gold(REPORTS_GOLD)) | {"articles": n}
-            results["reports-only" if only else "reports-in-slices"] = result
+        days = f"{len(gold_files())} days in one database"
+        runs += [("reports-only", f"the report articles alone, {days}", report_days_records(True), REPORTS_GOLD),
+                 ("reports-in-slices", f"all gold slices, {days}", report_days_records(False), REPORTS_GOLD)]
+    if runs:  # days ingested together: these alone
+        for name, what, records, gold_path in runs:
+            predicted, _, n, _ = run_pipeline(records, args.model)
+            result = results[name] = score(predicted, load_gold(gold_path)) | {"articles": n}
             if not args.json:
-                what = "the report articles alone" if only else "all gold slices"
-                print(f"{REPORTS_GOLD.stem} [{what}, {len(gold_files())} days in one database] {fmt(result)}  "
-                      f"{n} articles")
+                print(f"{gold_path.stem} [{what}] {fmt(result)}  {n} articles")
         if args.json:
             print(json.dumps(results, indent=1))
         return None
