@@ -50,7 +50,7 @@ from .dates import day_number
 from .dedupe import CopyIndex, decode, pack, shingles, signature
 from .features import (Features, article_features, cosine, folded_title, idf_table, learned_places, standing_kind,
                        stem_idf, title_counts, topic_rank, topic_vector)
-from .incidents import IncidentCounts, incident_keys
+from .incidents import IncidentCounts, incident_keys, incident_stems
 
 __all__ = ["Decision", "JoinModel", "StoryEngine", "StoryState", "SIGNALS", "day_number"]
 
@@ -83,6 +83,9 @@ INCIDENT_FLOOR = 0.02  # the least join probability through a shared hot inciden
 # content than any model cut allows ("terrorism" + "Iraq" is every day's news, not one happening)
 VERY_HOT = 8
 VERY_HOT_FLOOR = 0.005
+HUB_LOOKUP = True  # see `StoryEngine._hubs`; off only to measure what it does
+HUB_CARRIES = 3  # ...among the stories whose members carry one of those keys at least this often
+HUBS = 3  # the stories carrying an article's hot incident keys most that it is compared with besides its candidates
 # Such a key's hub began the day before at the earliest (`_of_the_day`): an older story carrying the key is an
 # earlier happening of the kind (read ahead, the Kuwait mosque bombing's trial, begun 08-03, took in the Abha
 # bombing of 08-06 when the days were ingested together)
@@ -717,6 +720,7 @@ class StoryEngine:
         self.copies = CopyIndex()
         self.burst = Burst()
         self.incidents = IncidentCounts()
+        self.incident_index: dict[tuple[str, str], list[int]] = {}  # incident key -> stories whose members carry it
         self.copy_story: dict[int, tuple[int, str]] = {}  # article rowid -> (story id, article id)
         self.canonical: dict[int, int] = {}
         # each story's window by story id (-inf, inf while it has none), for filtering candidates in one pass
@@ -818,6 +822,7 @@ class StoryEngine:
         # to, so a big story's broad centroid cannot keep swallowing loosely related items (snowballing).
         # Full signals are computed for those stories alone; training (`oracle`) scores every candidate.
         close = dict(zip((story.id for story in candidates), closeness(feats, candidates)))
+        indexed = len(close)  # the index's candidates (an incident's hub looked up by key is added to `close`)
         elsewhere = 0  # close enough, but the same kind of happening in another place (`place_clash`)
         other_day = 0  # close enough, but a day's report meeting a story begun on an earlier day
         other_count = 0  # close enough, but its headline counts what the story's first counts, differently
@@ -854,7 +859,7 @@ class StoryEngine:
             best, via = self._incident_hub(feats, found, close, scored, mine, best)
         if best is None:
             top = scored[0] if scored else None
-            reason = {"decision": "new", "candidates": len(close), "close": len(scored),
+            reason = {"decision": "new", "candidates": indexed, "close": len(scored),
                       "best_story": top[0].id if top else None, "best_score": round(top[2], 3) if top else None}
             return Decision(None, 1.0 - (top[2] if top else 0.0), reason | kept_out)
         story, values, prob = best
@@ -862,7 +867,7 @@ class StoryEngine:
         top_signals = {k: round(values[k], 3) for k, push in sorted(pushes.items(), key=lambda kv: -kv[1])[:4]
                        if push > 0}
         reason = {"decision": "joined", "score": round(prob, 3), "signals": top_signals,
-                  "candidates": len(close), "close": len(scored), "runner_up": runner_up}
+                  "candidates": indexed, "close": len(scored), "runner_up": runner_up}
         if via:
             reason["incident"] = {"words": sorted({kind for kind, _ in via}), "where": sorted({where for _, where in via})}
             if prob < INCIDENT_FLOOR:  # under the usual floor: through the day's dominant happening (`VERY_HOT`)
@@ -912,6 +917,8 @@ class StoryEngine:
         if not hot:
             return None, frozenset()
         early = very - decided  # hot only as the day's dominant happening: its hub is of the day (`_of_the_day`)
+        if HUB_LOOKUP:  # the hub itself, where the index ranked it below the article's other candidates
+            found = found + self._hubs(feats, hot, found, close)
         sharing: dict[int, list[StoryState]] = {}  # times its members carry the keys -> candidates
         for story in found:
             if story.incidents and not hot.isdisjoint(story.incidents):
@@ -938,6 +945,41 @@ class StoryEngine:
                 if best is not None:
                     return best, hot & best[0].incidents.keys()
         return None, frozenset()
+
+    def _hubs(self, feats: Features, hot: frozenset[tuple[str, str]] | set, found: list[StoryState],
+              close: dict[int, tuple[float, float]]) -> list[StoryState]:
+        """The live stories not in `found` whose members carry the `hot` incident keys most, `HUBS` at most;
+        their closeness is added to `close`.
+
+        Candidates are the stories sharing the most index terms with the article, 24 at most; a reaction
+        that words the happening its own way shares more with two dozen other stories of the day than with
+        the incident's hub, and opened a story of its own although its key was hot. Looked up by key
+        (`incident_index`), by the keys that name an incident (not a site and a town: "the two holy mosques'
+        workers" met the bombing's hub by `(مسجد, عامل)`) in a place that is no country, among stories that
+        carry such a key `HUB_CARRIES` times (twice: 08-10's whole day -0.011, a story's two "terrorism" +
+        somewhere members are no hub). Slices: 08-07 +0.003, every other unchanged; whole days: 07-24
+        +0.001, 08-07 +0.003, every other unchanged; 08-10 and 08-11 together 0.925 -> 0.924 (a piece on
+        anonymous SIM cards, whose opening names the Asir bomber's, joins the bombing; the gold keeps it
+        apart)."""
+        have = {story.id for story in found}
+        carried: Counter[int] = Counter()
+        time = feats.time
+        countries, kinds = country_stems(), incident_stems()
+        for key in hot:
+            if key[0] not in kinds or key[1] in countries:  # a site and a town; "terrorism" + "Iraq"
+                continue
+            postings = self.incident_index.get(key, ())
+            if time is not None and len(postings) > 64:
+                postings[:] = [sid for sid in postings if not self._expired(self.stories[sid], time)]
+            for sid in postings:
+                n = self.stories[sid].incidents[key]
+                live = time is None or self._window_lo[sid] <= time <= self._window_hi[sid]
+                if n >= HUB_CARRIES and live and sid not in have:
+                    carried[sid] += n
+        hubs = [self._thawed(self.stories[sid])
+                for sid, _ in heapq.nsmallest(HUBS, carried.items(), key=lambda kv: (-kv[1], kv[0]))]
+        close.update(zip((story.id for story in hubs), closeness(feats, hubs)))
+        return hubs
 
     def thread_for(self, feats: Features) -> tuple[int, float, dict] | None:
         """(thread id, score, reason) of the older story this new story continues, if any.
@@ -1022,6 +1064,8 @@ class StoryEngine:
                 self.incidents.observe(rowid, keys, feats.time)
                 story.incidents = story.incidents or {}
                 for key in keys:
+                    if key not in story.incidents:
+                        self.incident_index.setdefault(key, []).append(story_id)
                     story.incidents[key] = story.incidents.get(key, 0) + 1
             self.copy_story[rowid] = (story_id, article_id)
             if story.window is not None:
