@@ -74,6 +74,9 @@ class Features:
     standing: str | None = None  # "press review", "cartoon" or "news brief" (`standing_kind`), else None
     report: bool = False  # a market's or the weather's report of the day (`is_day_report`)
     counts: tuple[tuple[str, float], ...] = field(default=(), compare=False)  # see title_counts; not stored
+    # the headline's stems and the text's first `LEDE_STEMS`, every one (`lede` keeps the 40 strongest, and drops
+    # a common "terrorist" from a long opening): where an incident is looked up (`cluster`); not stored
+    opening: frozenset[str] = field(default=frozenset(), compare=False)
     topic: np.ndarray | None = field(default=None, compare=False, repr=False)  # see topic_vector; not stored
 
     def to_json(self) -> dict:
@@ -374,6 +377,7 @@ def article_features(title: str, text: str, time: float | None, rare_below: floa
         time=time,
         lede=_tfidf(title_stems * 2 + body_stems[:LEDE_STEMS], idf, 40),
         stems=frozenset(title_stems + body_stems),
+        opening=frozenset(title_stems + body_stems[:LEDE_STEMS]),
         standing=standing_kind(title, folded),
         report=is_day_report(title, folded),
         counts=title_counts(title, folded),

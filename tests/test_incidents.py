@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rasd import incidents
-from rasd.cluster import StoryEngine, place_stems
+from rasd.cluster import Decision, StoryEngine, place_stems
 from rasd.features import article_features
 from rasd.incidents import HOT_COUNT, IncidentCounts, incident_keys
 
@@ -270,3 +270,42 @@ def test_an_incident_hub_the_index_ranked_out_is_looked_up_by_its_key(tmp_path, 
     monkeypatch.setattr(cluster, "HUB_LOOKUP", False)
     alone, f1_alone = run("alone.db")
     assert looked_up < alone and f1 > f1_alone
+
+
+def test_an_incident_is_looked_up_in_the_whole_opening_not_only_the_ledes_strongest_words():
+    """A column of 2015-08-07 on the Asir bombing opens "terrorism looms ... the emergency forces in Asir": the
+    lede keeps the opening's 40 strongest stems and drops the common "terrorism"; the opening keeps every stem,
+    and its (terrorism, Asir) key finds the bombing's story."""
+    record = next(r for r in snn_records("2015-08-07", "3alyoum") if r["title"].startswith("عبير الدخيل: فكر همجي"))
+    feats, _ = StoryEngine().features(record["title"], record["content"], record["date_extracted"])
+    assert ("ارهاب", "عسير") in incident_keys(feats.opening, place_stems(), lookup=True)
+    assert not incident_keys(feats.lede, place_stems(), lookup=True)
+    assert "ارهاب" in feats.opening and "ارهاب" not in feats.lede
+
+
+def test_a_key_whose_place_is_a_country_is_never_hot(monkeypatch):
+    """"Terrorism" + "Iraq" is every day's news, not one happening: after three reports of an attack naming only
+    the country, a condemnation unlike them in words opens a story of its own, where with a town named it joins
+    theirs through the key, and would have with the country were it no country."""
+    day = 16656.0
+
+    def condemnation(place: str) -> Decision:
+        engine = StoryEngine()
+        reports = [(f"هجوم إرهابي يستهدف نقطة تفتيش في {place}", f"قتل خمسة جنود في هجوم إرهابي استهدف نقطة تفتيش في {place} صباح اليوم"),
+                   (f"مقتل خمسة جنود في هجوم إرهابي في {place}", f"أعلنت السلطات مقتل خمسة جنود في هجوم إرهابي على نقطة تفتيش في {place}"),
+                   (f"تنظيم داعش يتبنى الهجوم الإرهابي في {place}", f"تبنى تنظيم داعش الهجوم الإرهابي على نقطة التفتيش في {place}")]
+        for rowid, (title, text) in enumerate(reports, start=1):
+            feats, sig = engine.features(title, text, None)
+            feats.time = day + rowid / 100
+            engine.register(rowid, str(rowid), 1, 1, feats, sig, None)
+        feats, sig = engine.features(f"مجلس الشورى يدين الاعتداء الإرهابي في {place}",
+                                     f"أدان مجلس الشورى الاعتداء الإرهابي الذي شهدته {place} وقدم التعازي لأسر الضحايا", None)
+        feats.time = day + 0.5
+        return engine.decide(feats, sig)
+
+    town = condemnation("القطيف")
+    assert town.story == 1 and town.reason["incident"]["where"] == ["قطيف"]
+    country = condemnation("العراق")
+    assert country.story is None and "incident" not in country.reason
+    monkeypatch.setattr("rasd.cluster.country_stems", lambda: frozenset())
+    assert condemnation("العراق").reason["incident"]["where"] == ["عراق"]
