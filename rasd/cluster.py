@@ -955,7 +955,7 @@ class StoryEngine:
                     return best, hot & best[0].incidents.keys()
         return None, frozenset()
 
-    def _hubs(self, feats: Features, hot: frozenset[tuple[str, str]] | set, found: list[StoryState],
+    def _hubs(self, feats: Features, hot: set[tuple[str, str]], found: list[StoryState],
               close: dict[int, tuple[float, float]]) -> list[StoryState]:
         """The live stories not in `found` whose members carry the `hot` incident keys most, `HUBS` at most;
         their closeness is added to `close`.
