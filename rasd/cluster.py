@@ -767,8 +767,7 @@ class StoryEngine:
             postings = self.event_index.get(term)
             if not postings:
                 continue
-            if feats.time is not None and len(postings) > 64:
-                postings[:] = [s for s in postings if not self._expired(self.stories[s], feats.time)]
+            self._prune(postings, feats.time)
             hits.update(postings)
         long_names = []
         for name in feats.names:
@@ -796,6 +795,11 @@ class StoryEngine:
         if story.thaw() and story.window is not None:
             heapq.heappush(self._closing, (story.window[1], story.id))
         return story
+
+    def _prune(self, postings: list[int], time: float | None) -> None:
+        """Drop from a long posting list (over 64) the stories past their window for good."""
+        if time is not None and len(postings) > 64:
+            postings[:] = [sid for sid in postings if not self._expired(self.stories[sid], time)]
 
     @staticmethod
     def _expired(story: StoryState, time: float) -> bool:
@@ -915,13 +919,13 @@ class StoryEngine:
         slices mean 0.9528 -> 0.9531 (08-06, 08-07 +0.003, 08-09 +0.001, 08-10 +0.002; 07-22 -0.0015, a
         join through "terrorism" + "Saudi Arabia" the gold also makes), whole days 0.9510 -> 0.9519 (seven
         up to +0.007, 07-31 -0.0003, 08-04 -0.002, 08-11 -0.001); each alone did less."""
-        keys = incident_keys(feats.opening or feats.lede, place_stems(), lookup=True)
+        countries = country_stems()
+        keys = frozenset(key for key in incident_keys(feats.opening or feats.lede, place_stems(), lookup=True)
+                         if key[1] not in countries)
         if not keys:
             return None, frozenset()
-        countries = country_stems()
-        decided = {key for key in self.incidents.hot(keys, feats.time) if key[1] not in countries}
-        very = {key for key, n in self.incidents.count(keys, feats.time).items()
-                if n >= VERY_HOT and key[1] not in countries}
+        decided = self.incidents.hot(keys, feats.time)
+        very = {key for key, n in self.incidents.count(keys, feats.time).items() if n >= VERY_HOT}
         hot = decided | very
         if not hot:
             return None, frozenset()
@@ -955,7 +959,7 @@ class StoryEngine:
                     return best, hot & best[0].incidents.keys()
         return None, frozenset()
 
-    def _hubs(self, feats: Features, hot: set[tuple[str, str]], found: list[StoryState],
+    def _hubs(self, feats: Features, hot: frozenset[tuple[str, str]], found: list[StoryState],
               close: dict[int, tuple[float, float]]) -> list[StoryState]:
         """The live stories not in `found` whose members carry the `hot` incident keys most, `HUBS` at most;
         their closeness is added to `close`.
@@ -977,9 +981,8 @@ class StoryEngine:
         for key in hot:
             if key[0] not in kinds:  # a site and a town
                 continue
-            postings = self.incident_index.get(key, ())
-            if time is not None and len(postings) > 64:
-                postings[:] = [sid for sid in postings if not self._expired(self.stories[sid], time)]
+            postings = self.incident_index.get(key, [])
+            self._prune(postings, time)
             for sid in postings:
                 n = self.stories[sid].incidents[key]
                 live = time is None or self._window_lo[sid] <= time <= self._window_hi[sid]
