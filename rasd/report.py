@@ -216,6 +216,8 @@ def render_story(report: dict, indent: str = "", analysis: bool = True) -> str:
             where = f"; through the incident at {', '.join(shown['where'])} ({', '.join(shown['words'])})" if via else ""
             if via and via.get("dominant"):
                 where += ", the day's dominant happening"
+            if join.get("past_floor"):
+                where += "; no member close in words, the story as a whole very likely"
             lines.append(f"{indent}    joined with score {join.get('score')} ({signals}{where})")
         elif join.get("standing"):
             lines.append(f"{indent}    a {join['standing']}: a story of its own")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -641,3 +642,45 @@ def test_two_fires_in_makkah_are_two_stories(gate, monkeypatch, tmp_path):
         assert "counts the same thing differently" in run_rasd("story", str(story), db=db, check=True).stdout
     else:
         assert fires["35"] & fires["15"]
+
+
+@pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
+def test_a_story_the_model_is_sure_of_is_joined_past_the_member_floor(monkeypatch, tmp_path):
+    """2015-08-07, the hand-labelled slice, ingested as a user would: the Grand Mufti's condemnation of the
+    Asir bombing is close in words to none of the bombing story's kept members (the member floor), yet the
+    model gives that story of dozens of articles 0.98; it joins it, and `rasd story` says how. With the
+    bypass off it opens a story of its own."""
+    import hashlib
+    import sqlite3
+
+    from rasd import cluster
+    from rasd.evaluate import load_gold
+    from rasd.ingest import read_paths
+    from rasd.pipeline import Pipeline
+    from rasd.store import Store
+
+    from .conftest import snn_records, write_jsonl
+
+    gold = load_gold(Path(__file__).resolve().parents[1] / "eval" / "gold" / "snn-2015-08-07-almadina-okaz-3alyoum.jsonl")
+    chosen = [r for r in snn_records("2015-08-07") if hashlib.sha1(r["url"].encode("utf-8")).hexdigest()[:16] in gold]
+    path, db = write_jsonl(chosen, tmp_path / "slice.jsonl"), tmp_path / "rasd.db"
+    mufti = "73c814b5dfc5dea7"  # "المفتي العام: أعمال الإرهابيين كشفت نواياهم الخبيثة" (okaz)
+    assert gold[mufti] == "abha-emergency-forces-mosque-bombing"
+    ingest = run_rasd("ingest", str(path), "--quiet", db=db)  # exits 1: two items are all boilerplate
+    assert "ingested 363" in ingest.stdout and "rejected 2" in ingest.stdout
+    with sqlite3.connect(db) as con:
+        story, reason = con.execute("SELECT story_id, join_reason FROM articles WHERE id = ?", (mufti,)).fetchone()
+        members = [aid for (aid,) in con.execute("SELECT id FROM articles WHERE story_id = ?", (story,))]
+    reason = json.loads(reason)
+    assert reason["decision"] == "joined" and reason["past_floor"] and reason["score"] >= cluster.FLOOR_BYPASS
+    assert reason["close"] == 0  # no story passed the member floor
+    bombing = [aid for aid in members if gold.get(aid) == "abha-emergency-forces-mosque-bombing"]
+    assert len(bombing) >= 20 and len(bombing) >= 0.9 * len(members)
+    assert "no member close in words" in run_rasd("story", str(story), db=db, check=True).stdout
+
+    monkeypatch.setattr(cluster, "FLOOR_BYPASS", 1.0)
+    store = Store(tmp_path / "off.db")
+    Pipeline(store).ingest(read_paths([path], ordered=True))
+    alone = json.loads(store.db.execute("SELECT join_reason FROM articles WHERE id = ?", (mufti,)).fetchone()[0])
+    store.close()
+    assert alone["decision"] == "new"
