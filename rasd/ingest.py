@@ -12,6 +12,7 @@ published|date|date_extracted, author` (SaudiNewsNet's day files as they are).
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
 import zipfile
@@ -136,6 +137,13 @@ def _str(record: dict, name: str, origin: str) -> str | None:
     return value.strip() or None
 
 
+def unescaped(value: str) -> str:
+    """`value` with its HTML character references decoded. Scrapers keep them in records' strings: 232
+    SaudiNewsNet headlines read `&quot;فنون أبها&quot;` or `&#8220;...&#8221;`, which an analyst should not see,
+    and whose `quot` was a title word shared by every such headline of the day."""
+    return html.unescape(value) if "&" in value else value
+
+
 def derived_id(url: str | None, title: str, text: str) -> str:
     """A stable id for inputs that carry none: from the url, else from the content."""
     key = url or f"{title}\n{text}"
@@ -160,10 +168,10 @@ def article_from_record(record: dict, origin: str, stem_id: str | None = None) -
     if date_value is not None and published is None:
         raise InputError(f"field {date_field!r} is not a date: {str(date_value)[:40]!r}")
     return Article(
-        id=given or stem_id or derived_id(url, title, text),
+        id=given or stem_id or derived_id(url, title, text),  # as given: ids stay those of earlier runs
         id_source="input" if given else "path" if stem_id else "url" if url else "content",
-        title=title,
-        text=text,
+        title=unescaped(title),
+        text=unescaped(text),
         source=_str(record, "source", origin),
         url=url,
         author=_str(record, "author", origin),

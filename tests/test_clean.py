@@ -41,6 +41,8 @@ def test_clean_keeps_every_article_sentence(prefix):
     ("...المزيد", "share_print"), ("// انتهى //", "wire_marker"), ("•", "lone_bullet"),
     ("للتواصل أرسل sms إلى 88548", "sms_contact"), ("88591 - Stc", "sms_contact"),
     ("salem_sahab@hotmail.com", "lone_email"), ("جميع الحقوق محفوظة © 2021", "copyright"),
+    # alweeam ends a third of its SaudiNewsNet items so, the headline repeated after it
+    ("رابط الخبر بصحيفة الوئام: وفاة المذيع سعود الدوسري", "source_link"),
 ])
 def test_clean_boilerplate_lines(line, rule):
     assert boilerplate_rule(line) == rule
@@ -54,6 +56,7 @@ def test_clean_boilerplate_lines(line, rule):
     "— قاسم الاعرجي (@qassimalaraji) December 9, 2021",
     "ارتفعت درجات الحرارة إلى 48 درجة مئوية في الرياض أمس",
     "شارك في الاجتماع وزير الخارجية ونظيره الأمريكي",
+    "وأرسل رابط الخبر بصحيفة الوئام: إلى الجهات المعنية",
 ])
 def test_clean_sentences_are_not_boilerplate(line):
     assert boilerplate_rule(line) is None
