@@ -40,7 +40,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain, repeat
+from itertools import chain, product, repeat
 from operator import itemgetter
 
 import numpy as np
@@ -575,6 +575,9 @@ def burst_signals(feats: Features, story: StoryState, burst: Burst | None,
     return {"burst_cover": cover, "burst_article": article, "burst_mass": min(1.0, top_mass / 20.0)}
 
 
+_BURST_SIGNALS = ("burst_cover", "burst_article", "burst_mass")
+
+
 def closeness(feats: Features, stories: list[StoryState]) -> list[tuple[float, float]]:
     """Per story, the body and lede cosine of the article with the member it is closest to (single link).
 
@@ -668,6 +671,33 @@ class JoinModel:
         values = self.vector(sig)
         z = self.bias + sum(w * values.get(name, 0.0) for name, w in self.weights.items())
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def best_case(self, sig: dict[str, float], free: tuple[str, ...]) -> float:
+        """The highest probability `sig` reaches whatever values in [0, 1] its `free` signals take: a logit
+        linear in each signal, with pairwise products, is highest at a corner of the box, and only the terms
+        naming a free signal differ from corner to corner."""
+        fixed_terms, varying = self._split(free)
+        z = self.bias
+        for weight, a, b in fixed_terms:
+            z += weight * sig.get(a, 0.0) * (sig.get(b, 0.0) if b else 1.0)
+        best = -math.inf
+        for corner in product((0.0, 1.0), repeat=len(free)):
+            point = dict(zip(free, corner))
+            total = z
+            for weight, a, b in varying:
+                total += weight * point.get(a, sig.get(a, 0.0)) * (point.get(b, sig.get(b, 0.0)) if b else 1.0)
+            best = max(best, total)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, best))))
+
+    def _split(self, free: tuple[str, ...]) -> tuple[list, list]:
+        """The model's terms as (weight, signal, other signal or None): those naming none of `free`, those
+        naming one."""
+        cached = self.__dict__.setdefault("_splits", {})
+        if free not in cached:
+            terms = [(weight, *name.split("*"), None)[:3] for name, weight in self.weights.items()]
+            cached[free] = ([t for t in terms if t[1] not in free and t[2] not in free],
+                            [t for t in terms if t[1] in free or t[2] in free])
+        return cached[free]
 
     def contributions(self, sig: dict[str, float]) -> dict[str, float]:
         """How much each signal pushed the score up (its weight x value, interactions split evenly)."""
@@ -912,8 +942,12 @@ class StoryEngine:
         big = [story for story in floored if story.size >= BYPASS_SIZE]
         best = None
         for story in self._gates(feats, big)[0]:
+            # most of them are far from it: the burst signals (half the cost) only where they could tip it
+            values = signals(feats, story, None, None, close[story.id])
+            if self.model.best_case(values, _BURST_SIGNALS) < FLOOR_BYPASS:
+                continue
             mine = mine or article_burst(feats, self.burst)
-            values = signals(feats, story, self.burst, mine, close[story.id])
+            values |= burst_signals(feats, story, self.burst, mine)
             prob = self.model.probability(values)
             if prob >= FLOOR_BYPASS and (best is None or prob > best[2]):
                 best = (story, values, prob)

@@ -684,3 +684,22 @@ def test_a_story_the_model_is_sure_of_is_joined_past_the_member_floor(monkeypatc
     alone = json.loads(store.db.execute("SELECT join_reason FROM articles WHERE id = ?", (mufti,)).fetchone()[0])
     store.close()
     assert alone["decision"] == "new"
+
+
+def test_join_models_best_case_bounds_every_value_of_the_free_signals():
+    """`_past_floor` skips the burst signals where even their best values leave a story under the bypass: the
+    bound must hold for any values they take, and be reached at one corner, or the shortcut changes decisions."""
+    import itertools
+    import random
+
+    from rasd import cluster
+
+    model, free = cluster.default_model(), cluster._BURST_SIGNALS
+    rng = random.Random(7)
+    for _ in range(200):
+        sig = {name: rng.random() for name in cluster.SIGNALS}
+        bound = model.best_case(sig, free)
+        corners = [model.probability(sig | dict(zip(free, c))) for c in itertools.product((0.0, 1.0), repeat=len(free))]
+        assert bound == pytest.approx(max(corners), abs=1e-12)
+        for _ in range(5):
+            assert model.probability(sig | {name: rng.random() for name in free}) <= bound + 1e-12
