@@ -652,6 +652,10 @@ def signals(feats: Features, story: StoryState, burst: Burst | None = None,
     } | burst_signals(feats, story, burst, mine)
 
 
+def _logistic(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
 @dataclass
 class JoinModel:
     """Logistic model: P(article belongs to story | signals), with the cut learned on dev gold."""
@@ -660,6 +664,8 @@ class JoinModel:
     bias: float
     cut: float = 0.5
     interactions: tuple[tuple[str, str], ...] = ()
+    # `_split`'s terms by the signals left free: computed once per model
+    _splits: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def vector(self, sig: dict[str, float]) -> dict[str, float]:
         values = dict(sig)
@@ -669,8 +675,7 @@ class JoinModel:
 
     def probability(self, sig: dict[str, float]) -> float:
         values = self.vector(sig)
-        z = self.bias + sum(w * values.get(name, 0.0) for name, w in self.weights.items())
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return _logistic(self.bias + sum(w * values.get(name, 0.0) for name, w in self.weights.items()))
 
     def best_case(self, sig: dict[str, float], free: tuple[str, ...]) -> float:
         """The highest probability `sig` reaches whatever values in [0, 1] its `free` signals take: a logit
@@ -687,17 +692,16 @@ class JoinModel:
             for weight, a, b in varying:
                 total += weight * point.get(a, sig.get(a, 0.0)) * (point.get(b, sig.get(b, 0.0)) if b else 1.0)
             best = max(best, total)
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, best))))
+        return _logistic(best)
 
     def _split(self, free: tuple[str, ...]) -> tuple[list, list]:
         """The model's terms as (weight, signal, other signal or None): those naming none of `free`, those
         naming one."""
-        cached = self.__dict__.setdefault("_splits", {})
-        if free not in cached:
+        if free not in self._splits:
             terms = [(weight, *name.split("*"), None)[:3] for name, weight in self.weights.items()]
-            cached[free] = ([t for t in terms if t[1] not in free and t[2] not in free],
-                            [t for t in terms if t[1] in free or t[2] in free])
-        return cached[free]
+            self._splits[free] = ([t for t in terms if t[1] not in free and t[2] not in free],
+                                  [t for t in terms if t[1] in free or t[2] in free])
+        return self._splits[free]
 
     def contributions(self, sig: dict[str, float]) -> dict[str, float]:
         """How much each signal pushed the score up (its weight x value, interactions split evenly)."""
