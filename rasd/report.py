@@ -218,7 +218,11 @@ def render_story(report: dict, indent: str = "", analysis: bool = True) -> str:
                 where += ", the day's dominant happening"
             if join.get("past_floor"):
                 where += "; no member close in words, the story as a whole very likely"
-            lines.append(f"{indent}    joined with score {join.get('score')} ({signals}{where})")
+            if join.get("twin"):
+                lines.append(f"{indent}    joined: the same {join.get('standing', 'notice')} printed by another outlet "
+                             f"(text cosine {join['twin']})")
+            else:
+                lines.append(f"{indent}    joined with score {join.get('score')} ({signals}{where})")
         elif join.get("standing"):
             lines.append(f"{indent}    a {join['standing']}: a story of its own")
         if join.get("other_count"):

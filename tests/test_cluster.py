@@ -351,6 +351,36 @@ def test_eid_greetings_parties_of_different_offices_are_not_one_story():
 
 
 @pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
+def test_a_social_notice_printed_by_two_outlets_is_one_story():
+    """2015-07-23: 69 social notices, most of them an office's Eid party for its staff, each its own happening;
+    Alinma bank's party is printed by aljazirah, almadina and aleqtisadiya, King Abdulaziz Public Library's by
+    aljazirah and alyaum, rewritten past the copy detector: one story each, joined as the same notice."""
+    from rasd.cluster import NOTICE_TWIN, StoryEngine
+    from rasd.features import Features, standing_kind
+
+    with zipfile.ZipFile(DAYS / "2015-07-23.zip") as archive:
+        records = json.loads(archive.read(archive.namelist()[0]))
+    notices = sorted((r for r in records if standing_kind(r["title"]) == "social notice"),
+                     key=lambda r: r["date_extracted"])
+    assert len(notices) >= 60
+    placed = place_records(StoryEngine(), notices)
+    story_of = {r["url"]: story for r, (story, _, _) in zip(notices, placed)}
+    for name, outlets in (("مصرف الإنماء", 3), ("مكتبة الملك عبدالعزيز", 2)):
+        same = [r for r in notices if name in r["title"]]
+        assert len({r["source"] for r in same}) == outlets and len({story_of[r["url"]] for r in same}) == 1, name
+    twins = [d for _, d, _ in placed if d.reason.get("twin")]
+    assert len(twins) == 3 and all(d.reason["decision"] == "joined" and d.score >= NOTICE_TWIN for d in twins)
+    assert len(set(story_of.values())) >= len(notices) - 4  # the other parties stay apart
+    # rebuilt from the stored features (a restart), a notice still finds its twin
+    again = StoryEngine()
+    for rowid, (r, (story, _, feats)) in enumerate(zip(notices, placed), start=1):
+        again.register(rowid, r["url"], story, story, Features.from_json(feats.to_json()), None, None)
+    library = next(r for r in notices if "مكتبة الملك عبدالعزيز" in r["title"])
+    feats, _ = again.features(library["title"], library["content"] + "\nتحديث", library["date_extracted"])
+    assert again.decide(feats, None).story == story_of[library["url"]]
+
+
+@pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
 def test_standing_items_are_stories_of_their_own():
     """SPA's press reviews (Moroccan, Tunisian, Iraqi ... papers, one item each within two minutes) and the
     outlets' daily cartoons are each a story of their own (the gold granularity: a multi-topic item is);
