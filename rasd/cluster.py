@@ -335,6 +335,7 @@ class StoryState:
     _anchors: tuple[int, dict[str, float]] = (0, {})
     _burst: tuple[tuple, dict[str, float]] = ((), {})
     _pool: tuple[int, dict[str, float]] = (-1, {})
+    _rare: tuple[int, dict[str, float], float] = (-1, {}, 0.0)  # see `rare_title`
     _frozen: tuple | None = None  # see `freeze`
 
     def freeze(self) -> None:
@@ -351,6 +352,7 @@ class StoryState:
         self._frozen = (*parts, tuple(self.numbers), tuple(self.indexed))  # names' keys at `_FROZEN_NAMES`
         self.df = self.lede_df = self.lede = self.names = self.body = self.numbers = self.indexed = None
         self._anchors, self._burst, self._pool = StoryState._anchors, StoryState._burst, StoryState._pool
+        self._rare = StoryState._rare
 
     def thaw(self) -> bool:
         """Unpack what `freeze` packed; True when it was frozen."""
@@ -378,6 +380,14 @@ class StoryState:
             else:
                 self._anchors = (self.absorbed, _top_anchors(self.lede_df, self.absorbed))
         return self._anchors[1]
+
+    def rare_title(self) -> tuple[dict[str, float], float]:
+        """The title centroid's rare words (place, party, name) with their idf, and their sum (`_missing`), cached
+        per size: every candidate story's are read for each article it is compared with."""
+        if self._rare[0] != self.absorbed:
+            rare = {t: idf for t in self.title if (idf := stem_idf(t)) >= _RARE_IDF}
+            self._rare = (self.absorbed, rare, sum(rare.values()))
+        return self._rare[1], self._rare[2]
 
     def burst_anchors(self, burst: Burst, time: float | None) -> dict[str, float]:
         """The story's bursting lede words (share x burst weight), cached until the story or the counts change."""
@@ -540,11 +550,14 @@ def _differ(x: float, y: float) -> bool:
     return hi > lo * 1.05 and (lo == 0 or hi < lo * 20)
 
 
-def _missing(title: dict[str, float], present) -> float:
-    """Share of a title's rare words (place, party, name) the other side lacks: same template, other subject."""
-    rare = {t: idf for t in title if (idf := stem_idf(t)) >= _RARE_IDF}
-    mass = sum(rare.values())
-    return sum(w for t, w in rare.items() if not present(t)) / mass if mass else 0.0
+def _missing(title: dict[str, float], present, rare: tuple[dict[str, float], float] | None = None) -> float:
+    """Share of a title's rare words (place, party, name) the other side lacks: same template, other subject.
+    `rare`: the title's rare words and their idf sum, when the caller has them (`StoryState.rare_title`)."""
+    if rare is None:
+        words = {t: idf for t in title if (idf := stem_idf(t)) >= _RARE_IDF}
+        rare = (words, sum(words.values()))
+    words, mass = rare
+    return sum(w for t, w in words.items() if not present(t)) / mass if mass else 0.0
 
 
 @dataclass
@@ -644,7 +657,7 @@ def signals(feats: Features, story: StoryState, burst: Burst | None = None,
         "core": core / body_mass if body_mass else 0.0,
         "anchor": anchor,
         "title_miss": _missing(feats.title, lambda t: t in story.lede_df or t in story.df),
-        "story_miss": _missing(story.title, lambda t: t in feats.stems) if feats.stems else 0.0,
+        "story_miss": _missing(story.title, feats.stems.__contains__, story.rare_title()) if feats.stems else 0.0,
         "names": min(1.0, names),
         "numbers": min(1.0, numbers),
         "time": time,
