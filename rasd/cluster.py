@@ -875,7 +875,7 @@ class StoryEngine:
                 return Decision(story_id, round(jaccard, 3),
                                 {"decision": "copy", "copy_of": original, "jaccard": round(jaccard, 3)},
                                 copy_of=canonical)
-        if feats.standing:  # a press review, cartoon or brief is a story of its own
+        if feats.standing:  # a press review, cartoon, brief or social notice is a story of its own (`_notice_twin`)
             twin = self._notice_twin(feats) if feats.standing == "social notice" else None
             if twin is not None:
                 story_id, close = twin

@@ -381,6 +381,25 @@ def test_a_social_notice_printed_by_two_outlets_is_one_story():
 
 
 @pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
+def test_rasd_story_says_a_notice_joined_as_another_outlets_print(tmp_path):
+    """2015-07-24's Eid parties, ingested by the CLI into a real store: the Justice ministry's party in alyaum and
+    in aljazirah is one story, and `rasd story` says why; another office's party stays alone."""
+    with zipfile.ZipFile(DAYS / "2015-07-24.zip") as archive:
+        records = json.loads(archive.read(archive.namelist()[0]))
+    picked = [r for r in records if r["source"] in ("alyaum", "aljazirah") and "تعايد منسوبيها" in r["title"]
+              or r["title"] == "وزارة العدل تقيم حفل معايدة لمنسوبيها"]
+    assert len(picked) >= 3 and sum("وزارة العدل" in r["title"] for r in picked) == 2
+    path, db = tmp_path / "notices.jsonl", tmp_path / "notices.db"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in picked) + "\n", encoding="utf-8")
+    rasd_json("ingest", str(path), db=db)
+    stories = _partition(db)
+    joined = [sid for sid, members in stories.items() if len(members) > 1]
+    assert len(joined) == 1 and len(stories) == len(picked) - 1
+    text = run_rasd("story", str(joined[0]), db=db, check=True).stdout
+    assert "the same social notice printed by another outlet" in text and "وزارة العدل" in text
+
+
+@pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
 def test_standing_items_are_stories_of_their_own():
     """SPA's press reviews (Moroccan, Tunisian, Iraqi ... papers, one item each within two minutes) and the
     outlets' daily cartoons are each a story of their own (the gold granularity: a multi-topic item is);
