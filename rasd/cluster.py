@@ -891,9 +891,10 @@ class StoryEngine:
         kept_out: dict[str, int] = {}  # close stories the gates kept the article out of, by gate (`_gates`)
         floored: list[StoryState] = []  # candidates no member of which is close enough (`_past_floor`)
         if oracle is None:
-            floored = [story for story in candidates if max(close[story.id]) < self.member_floor]
-            candidates, kept_out = self._gates(
-                feats, [story for story in candidates if max(close[story.id]) >= self.member_floor])
+            near: list[StoryState] = []
+            for story in candidates:  # one pass: those close enough, and the others
+                (near if max(close[story.id]) >= self.member_floor else floored).append(story)
+            candidates, kept_out = self._gates(feats, near)
         mine = article_burst(feats, self.burst) if candidates else None
         scored = []
         for story in candidates:
