@@ -276,6 +276,14 @@ _NOTICE = re.compile(
     r"|^\D*(?<![^\W\d_])عريسا(?![^\W\d_])(?!\s*و)"  # "فواز العنزي عريساً": a groom; not "26 عريساً وعروسا", a group wedding
 )
 _MARTYR = re.compile(r"شهيد|شهداء|استشهاد")
+# ...or a headline that names only the office ("«التقاعد»", "شركات «العثيم»") or greets ("وزارة الصحة تهنئ
+# منسوبيها") over a lede that opens with the office holding its Eid party ("أقامت المؤسسة ... حفل معايدة"):
+# after Eid al-Fitr 2015 the social pages ran dozens, which glued together by content (six in one story on
+# 07-23). A minister's news told at his ministry's party ("قال وزير الحج ... خلال حفل المعايدة", or a headline
+# of its own: "الدخيّل يؤكد على جاهزية المدارس") is left to the engine.
+_NOTICE_LEDE = re.compile(r"^(?:\S+ ){0,6}?(?:[اي]?قام|[اتي]?قامت|نظم|نظمت|[يت]نظم|[يت]قيم) (?:\S+ ){0,10}?حفل(?:ات)? (?:ال)?معايد")
+_GREETING = re.compile(r"(?<![^\W\d_])(?:بال|ال)?عيد(?![^\W\d_])|تهنئ|تهان|[يت]عايد|معايد|[يت]حتف")
+_NOTICE_TITLE_WORDS = 4
 
 
 def folded_title(title: str) -> str:
@@ -283,14 +291,24 @@ def folded_title(title: str) -> str:
     return matching_form(clean_title(title))
 
 
-def standing_kind(title: str, folded: str | None = None) -> str | None:
-    """The kind of standing item a headline opens (`_STANDING`) or is (`_NOTICE`), or None for an article
-    about a happening; `folded`: `folded_title(title)` when the caller has it."""
+def standing_kind(title: str, folded: str | None = None, text: str | None = None) -> str | None:
+    """The kind of standing item a headline opens (`_STANDING`) or is (`_NOTICE`, or `_NOTICE_LEDE` under an
+    office's name or a greeting when `text` is given), or None for an article about a happening; `folded`:
+    `folded_title(title)` when the caller has it."""
     folded = folded_title(title) if folded is None else folded
     kind = next((kind for kind, pattern in _STANDING if pattern.match(folded)), None)
-    if kind is None and _NOTICE.search(folded) and not _MARTYR.search(folded):
-        kind = "social notice"
+    if kind is None and not _MARTYR.search(folded):
+        if _NOTICE.search(folded) or (text and _notice_lede(folded, text)):
+            kind = "social notice"
     return kind
+
+
+def _notice_lede(folded: str, text: str) -> bool:
+    """Whether the article's opening is an office's Eid party under a headline that names only the office
+    or greets (`_NOTICE_LEDE`)."""
+    if len(folded.split()) > _NOTICE_TITLE_WORDS and not _GREETING.search(folded):
+        return False
+    return bool(_NOTICE_LEDE.search(matching_form(text[:300]).strip()))
 
 
 # A day's report: a stock market's close (`الأسهم`, `المؤشر`, `تاسي`, a bourse), oil's or gold's price, the
@@ -378,7 +396,7 @@ def article_features(title: str, text: str, time: float | None, rare_below: floa
         lede=_tfidf(title_stems * 2 + body_stems[:LEDE_STEMS], idf, 40),
         stems=frozenset(title_stems + body_stems),
         opening=frozenset(title_stems + body_stems[:LEDE_STEMS]),
-        standing=standing_kind(title, folded),
+        standing=standing_kind(title, folded, text),
         report=is_day_report(title, folded),
         counts=title_counts(title, folded),
     )

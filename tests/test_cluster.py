@@ -350,6 +350,49 @@ def test_eid_greetings_parties_of_different_offices_are_not_one_story():
     assert {d.reason.get("standing") for _, d, _ in placed} == {"social notice"}
 
 
+def test_standing_kind_reads_an_eid_party_from_the_lede_under_an_office_headline():
+    """alriyadh's and okaz's social pages head an office's Eid party with its name alone ("«التقاعد»") and tell
+    it in the lede; a minister's news told at his ministry's party keeps its own headline and is no notice."""
+    from rasd.features import standing_kind
+
+    lede = "نظمت المؤسسة العامة للتقاعد حفل معايدة لمنسوبيها بحضور محافظ المؤسسة محمد بن عبدالله الخراشي"
+    assert standing_kind("«التقاعد»") is None
+    assert standing_kind("«التقاعد»", text=lede) == "social notice"
+    assert standing_kind("وزارة الصحة تهنئ منسوبيها بالعيد السعيد",
+                         text="أقامت وزارة الصحة صباح أمس، حفل المعايدة السنوي لمنسوبي الوزارة") == "social notice"
+    assert standing_kind("الرياض - محمد الحيدر", text="الرياض - محمد الحيدر نظمت الشركة السعودية للكهرباء أمس "
+                         "حفلات المعايدة في المقر الرئيس") == "social notice"
+    for title, text in (
+            ("لجنة وزارية لمتابعة انتظام مدارس الحد الجنوبي", "أقامت وزارة التعليم أمس حفل معايدة لمنسوبيها، بحضور الوزير"),
+            ("وزير الحج : وصول أول قوافل وفود الرحمن الأسبوع المقبل", "قال وزير الحج خلال حفل المعايدة الذي أقامته الوزارة"),
+            ("«التقاعد»", "أعلنت المؤسسة العامة للتقاعد صرف معاشات شهر شوال"),
+            ("أسرة الشهيد تحتفل بالعيد", "أقامت أسرة الشهيد حفل معايدة")):
+        assert standing_kind(title, text=text) is None, title
+
+
+@pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
+def test_eid_parties_told_in_the_lede_are_stories_of_their_own():
+    """2015-07-23: sixteen Eid parties under an office's name or a greeting ("شركات «العثيم»", "مجلس الغرف
+    السعودية", "وزارة الصحة تهنئ منسوبيها بالعيد السعيد"), the party told in the lede; by content the engine
+    glued six of them into one story. Each is a social notice, its own story; the Hajj minister's news told
+    at his ministry's party is not one."""
+    from rasd.cluster import StoryEngine
+    from rasd.features import standing_kind
+
+    with zipfile.ZipFile(DAYS / "2015-07-23.zip") as archive:
+        records = json.loads(archive.read(archive.namelist()[0]))
+    parties = [r for r in records if standing_kind(r["title"]) is None
+               and standing_kind(r["title"], text=r["content"]) == "social notice"]
+    assert len(parties) >= 12 and {"شركات «العثيم»", "مجلس الغرف السعودية", "«التقاعد»"} <= {r["title"] for r in parties}
+    minister = [r for r in records if r["title"].startswith("وزير الحج : وصول أول قوافل")]
+    assert len(minister) == 1
+    picked = sorted(parties + minister, key=lambda r: r["date_extracted"])
+    placed = place_records(StoryEngine(), picked)
+    assert len({story for story, _, _ in placed}) == len(picked)
+    kinds = {r["title"]: d.reason.get("standing") for r, (_, d, _) in zip(picked, placed)}
+    assert kinds.pop(minister[0]["title"]) is None and set(kinds.values()) == {"social notice"}
+
+
 @pytest.mark.skipif(not DAYS.exists(), reason="../shared/data not beside the repo")
 def test_a_social_notice_printed_by_two_outlets_is_one_story():
     """2015-07-23: 69 social notices, most of them an office's Eid party for its staff, each its own happening;
