@@ -4,7 +4,8 @@ Scrapers keep weather widgets, view counters, "copied to clipboard" notices, sha
 lone dates, bullets and wire markers (`// انتهى //`) between the sentences. The patterns live in
 `data/boilerplate.json` (learned from the seeds and SaudiNewsNet) so that they can grow without
 code changes. A rule drops a line only when it matches the *whole* line, so a sentence that merely
-mentions a date or a number stays. Lone date lines are returned too: they are the byline date that
+mentions a date or a number stays; only script residue that never belongs to prose (`inline`: the empty
+JavaScript comment left by an e-mail protection) is cut from inside a line. Lone date lines are returned too: they are the byline date that
 ingest falls back on when the input carries no publication date.
 """
 from __future__ import annotations
@@ -35,6 +36,7 @@ class _Rules:
     bullet: re.Pattern
     line: tuple[tuple[str, re.Pattern], ...]
     prefix: tuple[tuple[str, re.Pattern], ...]
+    inline: tuple[tuple[str, re.Pattern], ...]
     tail: tuple[tuple[str, re.Pattern], ...]
     title_prefix: tuple[tuple[str, re.Pattern], ...]
     # the line rules as one alternation: a line that fully matches none of them (nearly every line) is
@@ -61,6 +63,7 @@ def _rules() -> _Rules:
         bullet=re.compile(data["bullet"]),
         line=line,
         prefix=tuple((n, re.compile("^" + p.pattern)) for n, p in compile_all("prefix")),
+        inline=compile_all("inline"),
         tail=compile_all("tail"),
         title_prefix=tuple((n, re.compile("^" + p.pattern)) for n, p in compile_all("title_prefix")),
         any_line=_any_of(line, re.IGNORECASE),
@@ -85,7 +88,8 @@ def boilerplate_rule(line: str) -> str | None:
 
 
 def clean_text(text: str, title: str | None = None) -> Cleaned:
-    """Drop boilerplate lines, repeated title lines and trailing tag lists; keep the rest as written."""
+    """Drop boilerplate lines, repeated title lines and trailing tag lists, and cut script residue inside a
+    line (`inline` rules); keep the rest as written."""
     rules = _rules()
     removed: list[tuple[str, str]] = []
     kept: list[str] = []
@@ -100,6 +104,11 @@ def clean_text(text: str, title: str | None = None) -> Cleaned:
             if cut != line:
                 removed.append((name, line[: len(line) - len(cut)]))
                 line = cut.strip()
+        for name, pattern in rules.inline:
+            found = pattern.findall(line)
+            if found:
+                removed += [(name, piece) for piece in found]
+                line = pattern.sub("", line).strip()
         rule = boilerplate_rule(line) if line else "empty"
         if rule:
             removed.append((rule, line))

@@ -77,6 +77,21 @@ def test_clean_saudinewsnet_excerpt():
     assert "wire_marker" in removed_rules and "tags" in removed_rules
 
 
+def test_clean_cuts_email_protection_script_inside_a_line():
+    """alweeam and sabq (SaudiNewsNet, 30 items) print a protected address as "[email protected] /* */": the empty
+    script comment is cut wherever it stands, the placeholder and the sentence around it stay as written."""
+    text = ("ودعت الشركة الراغبين في التقديم لإرسال بريد إلكتروني للعنوان: \xa0[email\xa0protected] /* */ \xa0 يرفق به "
+            "السيرة الذاتية المتكاملة.\nإرسال السيرة الذاتية إلى البريد الإلكتروني ( [email\xa0protected] /* */ )، لمدة شهر.")
+    cleaned = clean_text(text)
+    assert "/*" not in cleaned.text and "*/" not in cleaned.text
+    assert cleaned.text.split("\n") == [
+        "ودعت الشركة الراغبين في التقديم لإرسال بريد إلكتروني للعنوان: \xa0[email\xa0protected] \xa0 يرفق به السيرة الذاتية المتكاملة.",
+        "إرسال السيرة الذاتية إلى البريد الإلكتروني ( [email\xa0protected] )، لمدة شهر."]
+    assert cleaned.lines_of("email_protection_script") == [" /* */", " /* */"]
+    # a sentence with a slash or an asterisk of its own is untouched
+    assert clean_text("نسبة النمو 5/7 * تقديرية").text == "نسبة النمو 5/7 * تقديرية"
+
+
 def test_clean_title_drops_wire_desk_label():
     assert clean_title("سياسي / الزياني يؤكد تمسك دول مجلس التعاون") == "الزياني يؤكد تمسك دول مجلس التعاون"
     assert clean_title("عام /  تنفيذ حكم القتل") == "تنفيذ حكم القتل"
