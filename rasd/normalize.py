@@ -41,6 +41,8 @@ PUNCT_MAP = {
     "\u200c": " ", "\u200d": "", "\u200e": "", "\u200f": "", "\u202a": "", "\u202b": "",
     "\u202c": "", "\u202d": "", "\u202e": "", "\u2066": "", "\u2067": "", "\u2068": "", "\u2069": "",
     "\ufeff": "", "\u00a0": " ",
+    # a soft hyphen or word joiner sits inside a word ("وجو\u00adههم" in SaudiNewsNet): invisible, not a break
+    "\u00ad": "", "\u2060": "",
 }
 
 

@@ -19,6 +19,8 @@ def test_normalize_issue_example():
     ("  كلمة\t\nأخرى  ", "كلمه اخري"),                                          # whitespace
     ("كلمة\u2028\u3000\x1cأخرى\r\n\vثالثة\u2003", "كلمه اخري ثالثه"),             # Unicode whitespace runs
     ("ﻻ ﷲ", "لا الله"),                                                          # presentation forms
+    ("ملامح وجو\u00adههم", "ملامح وجوههم"), ("ابتعاد الزوج عن\u00ad زوجته", "ابتعاد الزوج عن زوجته"),  # soft hyphen
+    ("مسا\u2060ء", "مساء"),                                                      # word joiner
 ])
 def test_normalize_folds(written, folded):
     assert matching_form(written) == folded
