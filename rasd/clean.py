@@ -36,7 +36,7 @@ class _Rules:
     bullet: re.Pattern
     line: tuple[tuple[str, re.Pattern], ...]
     prefix: tuple[tuple[str, re.Pattern], ...]
-    inline: tuple[tuple[str, re.Pattern], ...]
+    inline: tuple[tuple[str, re.Pattern, re.Pattern], ...]  # (name, the residue, it with the space before it)
     tail: tuple[tuple[str, re.Pattern], ...]
     title_prefix: tuple[tuple[str, re.Pattern], ...]
     # the line rules as one alternation: a line that fully matches none of them (nearly every line) is
@@ -63,7 +63,7 @@ def _rules() -> _Rules:
         bullet=re.compile(data["bullet"]),
         line=line,
         prefix=tuple((n, re.compile("^" + p.pattern)) for n, p in compile_all("prefix")),
-        inline=compile_all("inline"),
+        inline=tuple((n, p, re.compile(rf"\s*(?:{p.pattern})")) for n, p in compile_all("inline")),
         tail=compile_all("tail"),
         title_prefix=tuple((n, re.compile("^" + p.pattern)) for n, p in compile_all("title_prefix")),
         any_line=_any_of(line, re.IGNORECASE),
@@ -104,11 +104,10 @@ def clean_text(text: str, title: str | None = None) -> Cleaned:
             if cut != line:
                 removed.append((name, line[: len(line) - len(cut)]))
                 line = cut.strip()
-        for name, pattern in rules.inline:
-            found = pattern.findall(line)
-            if found:
-                removed += [(name, piece) for piece in found]
-                line = pattern.sub("", line).strip()
+        for name, probe, cut in rules.inline:
+            if probe.search(line):  # a scan for the residue's first character: `cut` begins with spaces
+                removed += [(name, piece) for piece in cut.findall(line)]
+                line = cut.sub("", line).strip()
         rule = boilerplate_rule(line) if line else "empty"
         if rule:
             removed.append((rule, line))
