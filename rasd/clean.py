@@ -5,8 +5,8 @@ lone dates, bullets and wire markers (`// انتهى //`) between the sentences.
 `data/boilerplate.json` (learned from the seeds and SaudiNewsNet) so that they can grow without
 code changes. A rule drops a line only when it matches the *whole* line, so a sentence that merely
 mentions a date or a number stays; only script residue that never belongs to prose (`inline`: the empty
-JavaScript comment left by an e-mail protection) is cut from inside a line. Lone date lines are returned too: they are the byline date that
-ingest falls back on when the input carries no publication date.
+JavaScript comment left by an e-mail protection) is cut from inside a line. Lone date lines are returned
+too: they are the byline date that ingest falls back on when the input carries no publication date.
 """
 from __future__ import annotations
 
@@ -104,10 +104,10 @@ def clean_text(text: str, title: str | None = None) -> Cleaned:
             if cut != line:
                 removed.append((name, line[: len(line) - len(cut)]))
                 line = cut.strip()
-        for name, probe, cut in rules.inline:
-            if probe.search(line):  # a scan for the residue's first character: `cut` begins with spaces
-                removed += [(name, piece) for piece in cut.findall(line)]
-                line = cut.sub("", line).strip()
+        for name, probe, residue in rules.inline:
+            if probe.search(line):  # a scan for the residue's first character: `residue` begins with spaces
+                removed += [(name, piece) for piece in residue.findall(line)]
+                line = residue.sub("", line).strip()
         rule = boilerplate_rule(line) if line else "empty"
         if rule:
             removed.append((rule, line))
