@@ -386,8 +386,7 @@ class StoryState:
         """The title centroid's rare words (place, party, name) with their idf, and their sum (`_missing`), cached
         per size: every candidate story's are read for each article it is compared with."""
         if self._rare[0] != self.absorbed:
-            rare = {t: idf for t in self.title if (idf := stem_idf(t)) >= _RARE_IDF}
-            self._rare = (self.absorbed, rare, sum(rare.values()))
+            self._rare = (self.absorbed, *_rare_words(self.title))
         return self._rare[1], self._rare[2]
 
     def burst_anchors(self, burst: Burst, time: float | None) -> dict[str, float]:
@@ -551,13 +550,16 @@ def _differ(x: float, y: float) -> bool:
     return hi > lo * 1.05 and (lo == 0 or hi < lo * 20)
 
 
+def _rare_words(title: dict[str, float]) -> tuple[dict[str, float], float]:
+    """A title's rare words (place, party, name) with their idf, and the idf sum."""
+    words = {t: idf for t in title if (idf := stem_idf(t)) >= _RARE_IDF}
+    return words, sum(words.values())
+
+
 def _missing(title: dict[str, float], present, rare: tuple[dict[str, float], float] | None = None) -> float:
     """Share of a title's rare words (place, party, name) the other side lacks: same template, other subject.
-    `rare`: the title's rare words and their idf sum, when the caller has them (`StoryState.rare_title`)."""
-    if rare is None:
-        words = {t: idf for t in title if (idf := stem_idf(t)) >= _RARE_IDF}
-        rare = (words, sum(words.values()))
-    words, mass = rare
+    `rare`: `_rare_words(title)`, when the caller has them (`StoryState.rare_title`)."""
+    words, mass = _rare_words(title) if rare is None else rare
     return sum(w for t, w in words.items() if not present(t)) / mass if mass else 0.0
 
 

@@ -308,7 +308,7 @@ def _notice_lede(folded: str, text: str) -> bool:
     or greets (`_NOTICE_LEDE`)."""
     if len(folded.split()) > _NOTICE_TITLE_WORDS and not _GREETING.search(folded):
         return False
-    return bool(_NOTICE_LEDE.search(matching_form(text[:300]).strip()))
+    return bool(_NOTICE_LEDE.search(matching_form(text[:300])))  # spaces folded and trimmed
 
 
 # A day's report: a stock market's close (`الأسهم`, `المؤشر`, `تاسي`, a bourse), oil's or gold's price, the
