@@ -4,8 +4,8 @@
     .venv/bin/python scripts/join_decisions.py --full-day   # every outlet of each gold day, gold articles counted
 
 Each gold article is decided against the engine's candidates as `StoryEngine.decide` weighs them (the member
-floor, then the model's cut), with every earlier article already in its gold story (`train_join.teacher_forced`'s
-state), and counted as one of:
+floor, then the model's cut), with every earlier article already in its gold story (`train_join.forced_steps`),
+and counted as one of:
 
     new ok           no earlier gold mate, and no candidate passes
     join ok          the most probable passing candidate is its gold story
@@ -27,7 +27,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_join import Slice, _copy, _engine  # noqa: E402
+from train_join import Slice, forced_steps  # noqa: E402
 
 from eval_dev import gold_files  # noqa: E402
 from rasd.cluster import MEMBER_FLOOR, JoinModel, closeness, default_model, signals  # noqa: E402
@@ -37,19 +37,10 @@ KINDS = ("new ok", "join ok", "not candidate", "not near", "under cut", "wrong s
 
 def decisions(sl: Slice, model: JoinModel) -> Counter:
     """The kinds of decision (above) of one gold day's articles."""
-    engine = _engine(sl, model)
-    story_of: dict[str, int] = {}
     kinds: Counter = Counter()
-    for rowid, (aid, feats, sig) in enumerate(sl.items, start=1):
-        label = sl.gold.get(aid, f"outside-gold-{aid}")  # a full day's other articles: each alone
-        target = story_of.get(label)
-        copy = _copy(engine, sig)
-        copy_of = copy[0] if copy is not None and copy[1] == target else None
-        if copy_of is None and aid in sl.gold:
+    for aid, feats, target, engine in forced_steps(sl, model):
+        if aid in sl.gold:  # a full day's other articles are placed (each alone), not counted
             kinds[_kind(engine, feats, model, target)] += 1
-        if target is None:
-            target = story_of[label] = len(story_of) + 1
-        engine.register(rowid, aid, target, target, feats, sig, copy_of)
     return kinds
 
 

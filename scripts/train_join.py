@@ -86,31 +86,40 @@ def _engine(sl: Slice, model: JoinModel) -> StoryEngine:
     return engine
 
 
-def teacher_forced(sl: Slice, model: JoinModel) -> tuple[list[dict], list[int], dict]:
-    """(signal rows, labels, stats) from a run where every article lands in its gold story."""
+def forced_steps(sl: Slice, model: JoinModel, stats: dict | None = None):
+    """(article id, features, its gold story's id or None when it opens one, engine) for each article of `sl`
+    in a run where every article lands in its gold story (a full day's articles outside the gold each in
+    one of its own), registered once the caller has looked; a copy of an article already in its gold story
+    is registered as such and not handed on (counted in `stats["copies"]`)."""
     engine = _engine(sl, model)
     story_of: dict[str, int] = {}
-    rows, labels = [], []
-    stats = {"articles": 0, "joins": 0, "gold_in_candidates": 0, "copies": 0}
     for rowid, (aid, feats, sig) in enumerate(sl.items, start=1):
-        label = sl.gold[aid]
+        label = sl.gold.get(aid, f"outside-gold-{aid}")
         target = story_of.get(label)
         copy = _copy(engine, sig)
-        copy_of = None
-        if copy is not None and copy[1] == target:
-            copy_of, stats["copies"] = copy[0], stats["copies"] + 1
-        else:
-            stats["articles"] += 1
-            cands = engine.candidates(feats)
-            if target is not None:
-                stats["joins"] += 1
-                stats["gold_in_candidates"] += any(s.id == target for s in cands)
-            for story in cands:
-                rows.append(signals(feats, story, engine.burst))
-                labels.append(1 if story.id == target else 0)
+        copy_of = copy[0] if copy is not None and copy[1] == target else None
+        if copy_of is None:
+            yield aid, feats, target, engine
+        elif stats is not None:
+            stats["copies"] += 1
         if target is None:
             target = story_of[label] = len(story_of) + 1
         engine.register(rowid, aid, target, target, feats, sig, copy_of)
+
+
+def teacher_forced(sl: Slice, model: JoinModel) -> tuple[list[dict], list[int], dict]:
+    """(signal rows, labels, stats) from a run where every article lands in its gold story."""
+    rows, labels = [], []
+    stats = {"articles": 0, "joins": 0, "gold_in_candidates": 0, "copies": 0}
+    for _, feats, target, engine in forced_steps(sl, model, stats):
+        stats["articles"] += 1
+        cands = engine.candidates(feats)
+        if target is not None:
+            stats["joins"] += 1
+            stats["gold_in_candidates"] += any(s.id == target for s in cands)
+        for story in cands:
+            rows.append(signals(feats, story, engine.burst))
+            labels.append(1 if story.id == target else 0)
     return rows, labels, stats
 
 
