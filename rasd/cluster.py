@@ -418,7 +418,7 @@ class StoryState:
             for term in terms:
                 counts[term] = get(term, 0) + 1
         if not self.absorbed:
-            self.seed_places = title_places(feats.title)
+            self.seed_places = title_places(feats)
             self.seed_counts = feats.counts
         self.absorbed += 1
         topic = topic_vector(feats)
@@ -504,9 +504,10 @@ def headline(members: list[tuple[str, dict[str, float]]]) -> str | None:
     return best
 
 
-def title_places(title: dict[str, float]) -> frozenset[str]:
+def title_places(feats: Features) -> frozenset[str]:
+    """The places a headline names: its stems that are places', and its learned town words' (`Features.places`)."""
     places = place_stems()
-    return frozenset(t for t in title if t in places)
+    return frozenset(t for t in feats.title if t in places) | feats.places
 
 
 def place_clash(feats: Features, story: StoryState, mine: frozenset[str] | None = None) -> bool:
@@ -519,9 +520,9 @@ def place_clash(feats: Features, story: StoryState, mine: frozenset[str] | None 
     "the bombing of the emergency forces' mosque" in a story begun by "... in Asir") is: a missed
     join, rarer on the dev days than the false joins the test prevents. With the places learned from
     SaudiNewsNet (regions and towns), rain on Taif and rain on Umluj are two stories too. `mine` is
-    `title_places(feats.title)` when the caller has it already.
+    `title_places(feats)` when the caller has it already.
     """
-    mine = title_places(feats.title) if mine is None else mine
+    mine = title_places(feats) if mine is None else mine
     theirs = story.seed_places
     return bool(mine and theirs and not mine & theirs and not any(t in feats.stems for t in theirs)
                 and not any(t in story.df for t in mine))
@@ -961,7 +962,7 @@ class StoryEngine:
         if feats.report and feats.time is not None:
             kept = [story for story in stories if story.first is None or feats.time - story.first <= REPORT_SPAN_DAYS]
             other_day, stories = len(stories) - len(kept), kept
-        here = title_places(feats.title) if PLACE_GATE else None
+        here = title_places(feats) if PLACE_GATE else None
         if here:
             kept = [story for story in stories if not place_clash(feats, story, here)]
             elsewhere, stories = len(stories) - len(kept), kept

@@ -27,7 +27,7 @@ from .clean import clean_title
 from .normalize import WORDS, arabic_stemmer, LETTER_MAP, matching_form, STEM_LETTER_MAP, fold_digits, fold_letters, fold_punctuation, fold_stem_letters, strip_marks, word_cache
 
 __all__ = ["Features", "IdfTable", "article_features", "stem_tokens", "name_tokens", "cosine", "idf_table", "skeleton",
-           "learned_places",
+           "learned_places", "learned_place_words", "place_key", "title_words",
            "stem_idf", "standing_kind", "topic_vector", "TIME_WORDS"]
 
 _STEM_MAP = str.maketrans(STEM_LETTER_MAP)  # for single words; whole texts go through fold_stem_letters
@@ -37,6 +37,7 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 # looked behind, so the regex engine jumps from digit to digit (`(?<![\d.,])\d...` tried every character)
 _NUMBER = re.compile(r"\d(?<![\d.,]\d)[\d,]*(?:\.\d+)?(?![\d])")
 _CLITIC = re.compile(r"^(?:وال|فال|بال|كال|ولل|فلل|لل|ال)(?=\w{3,})")
+_PLACE_CLITIC = re.compile(r"^(?:[وف]?[بك]?ال|[وف]?لل)(?=\w{2,})")  # to `ال`: الخرج is a town, خرج "went out"
 _MAX_BODY_TOKENS = 400  # the lede carries the event; long tails add noise and cost
 STOPWORDS = frozenset("""
 في من على الى إلى عن مع ان أن إن الذي التي الذين اللذين هذا هذه ذلك تلك هو هي هم هن كان كانت يكون
@@ -74,6 +75,9 @@ class Features:
     standing: str | None = None  # "press review", "cartoon" or "news brief" (`standing_kind`), else None
     report: bool = False  # a market's or the weather's report of the day (`is_day_report`)
     counts: tuple[tuple[str, float], ...] = field(default=(), compare=False)  # see title_counts; not stored
+    # stems of the headline's words that name a town whose stem alone does not (`learned_place_words`: بريدة's
+    # stem is البريد's); empty in features stored before they were read, whose places are then the stems' only
+    places: frozenset[str] = frozenset()
     # the headline's stems and the text's first `LEDE_STEMS`, every one (`lede` keeps the 40 strongest, and drops
     # a common "terrorist" from a long opening): where an incident is looked up (`cluster`); not stored
     opening: frozenset[str] = field(default=frozenset(), compare=False)
@@ -81,7 +85,8 @@ class Features:
 
     def to_json(self) -> dict:
         return {"t": self.title, "b": self.body, "n": self.names, "d": self.numbers, "time": self.time,
-                "l": self.lede} | ({"s": self.standing} if self.standing else {}) | ({"r": 1} if self.report else {})
+                "l": self.lede} | ({"s": self.standing} if self.standing else {}) | ({"r": 1} if self.report else {}) \
+            | ({"p": sorted(self.places)} if self.places else {})
 
     def intern(self) -> "Features":
         """Share key strings with every other article's (`sys.intern`): kept stories hold each stem once,
@@ -91,12 +96,13 @@ class Features:
 
         self.title, self.body, self.lede, self.names = map(shared, (self.title, self.body, self.lede, self.names))
         self.numbers = list(map(sys.intern, self.numbers))
+        self.places = frozenset(map(sys.intern, self.places))
         return self
 
     @classmethod
     def from_json(cls, data: dict) -> "Features":
         return cls(data["t"], data["b"], data["n"], data["d"], data["time"], data.get("l") or data["t"],
-                   standing=data.get("s"), report=bool(data.get("r")))
+                   standing=data.get("s"), report=bool(data.get("r")), places=frozenset(data.get("p", ())))
 
 
 @dataclass
@@ -148,6 +154,35 @@ def learned_places() -> frozenset[str]:
     the story engine's place test and the entity rules' (a town the tagger typed MISC)."""
     path = DATA_DIR / "places.json"
     return frozenset(json.loads(path.read_text(encoding="utf-8"))["stems"]) if path.is_file() else frozenset()
+
+
+@lru_cache(maxsize=1)
+def learned_place_words() -> frozenset[str]:
+    """Towns `scripts/train_places.py` learnt as whole words (`place_key`), where the stem is a common word's."""
+    path = DATA_DIR / "places.json"
+    return frozenset(json.loads(path.read_text(encoding="utf-8")).get("words", ())) if path.is_file() else frozenset()
+
+
+def place_key(word: str) -> str:
+    """A folded word (`title_words`) as place words are learned and looked up: `وبالخرج`, `للخرج` -> `الخرج`."""
+    return _PLACE_CLITIC.sub("ال", word)
+
+
+def title_words(text: str) -> list[str]:
+    """The folded words of a text as the stemmer reads them (clitics still on)."""
+    return _WORD.findall(fold_stem_letters(_light(text)).casefold())
+
+
+def _place_word_stems(light_title: str) -> frozenset[str]:
+    """Stems of a headline's words that are learned place words, with `و ب ل ف` before a bare one (`ببريدة`)."""
+    words = learned_place_words()
+    found = set()
+    for word in _WORD.findall(fold_stem_letters(light_title).casefold()):
+        key = place_key(word)
+        if key in words or (key[0] in "وبلف" and key[1:] in words):
+            found.add(_stem(word))
+    found.discard(None)
+    return frozenset(found)
 
 
 def stem_tokens(text: str, limit: int | None = None) -> list[str]:
@@ -399,6 +434,7 @@ def article_features(title: str, text: str, time: float | None, rare_below: floa
         standing=standing_kind(title, folded, text),
         report=is_day_report(title, folded),
         counts=title_counts(title, folded),
+        places=_place_word_stems(light_title) if learned_place_words() else frozenset(),
     )
 
 

@@ -11,6 +11,13 @@ title and opening, each keeping a stem seen in it at least `--min-count` times:
 - the word after a place noun (منطقة, محافظة, مدينة, العاصمة, with ب/ل): a stem found there in at
   least `--min-after` of its occurrences (عسير 43%, الطائف 17%, الرياض 16%; المدينة itself 4%,
   الشرقية 4%, so the nouns and adjectives that also follow them stay out).
+
+A third reading keeps whole words (`features.place_key`: folded, `ال` kept, other clitics off) for towns whose
+stem is a common word's or too rare there: بريدة (stem ريد, as البريد), الخرج (خرج, "went out"), عنيزة,
+بيشة. A word is kept when at least `--min-town` of its occurrences follow a town noun (محافظة, مدينة,
+العاصمة) or a governor (محافظ): unlike منطقة, no adjective follows those (منطقة خالية, منطقة حدودية).
+The words also hold the adjectives of the gazetteer's countries named `...يا` (التركية, الروسي of تركيا,
+روسيا), whose stems are common words' (ترك "left", روس): "البورصة التركية" names a place.
 """
 from __future__ import annotations
 
@@ -21,13 +28,17 @@ from pathlib import Path
 
 from train_idf import distinct_records
 
-from rasd.features import _light, _stems_of
+from rasd.cluster import _gazetteer_stems
+from rasd.features import _light, _stem, _stems_of, place_key, title_words
+from rasd.normalize import fold_stem_letters
 from rasd.ner import _sentences, load_tagger, tokenize
 
 LEDE_CHARS = 400  # tagged: the title and the opening, where a story says where it happened
 PATTERN_CHARS = 1500
 PLACE_NOUNS = {prefix + noun for prefix in ("", "ب", "ل") for noun in ("منطقة", "منطقه", "محافظة", "محافظه", "مدينة", "مدينه")}
 PLACE_NOUNS |= {"العاصمة", "العاصمه"}
+TOWN_NOUNS = {fold_stem_letters(prefix + noun).casefold() for prefix in ("", "و", "ب", "ل")
+              for noun in ("محافظة", "محافظه", "مدينة", "مدينه", "العاصمة", "العاصمه", "محافظ")}
 
 
 def after_place_nouns(folder: Path) -> tuple[Counter, Counter]:
@@ -40,6 +51,19 @@ def after_place_nouns(folder: Path) -> tuple[Counter, Counter]:
             for stem in _stems_of(_light(word)):
                 seen[stem] += 1
                 after[stem] += previous in PLACE_NOUNS
+            previous = word
+    return after, seen
+
+
+def after_town_nouns(folder: Path) -> tuple[Counter, Counter]:
+    """(place key -> times right after a town noun or a governor, place key -> times read) over titles and openings."""
+    after, seen = Counter(), Counter()
+    for record in distinct_records(folder):
+        previous = None
+        for word in title_words((record.get("title") or "") + "\n" + (record.get("content") or "")[:PATTERN_CHARS]):
+            key = place_key(word)
+            seen[key] += 1
+            after[key] += previous in TOWN_NOUNS
             previous = word
     return after, seen
 
@@ -68,6 +92,20 @@ def tagged(folder: Path) -> tuple[Counter, Counter, int]:
     return as_place, seen, articles
 
 
+def country_adjectives(seen: Counter) -> set[str]:
+    """Place keys of the adjectives of the gazetteer's countries and regions named `...يا`, read in the corpus."""
+    from rasd.ner import LEXICON_PATH, read_json_gz
+
+    out = set()
+    for word, tags in read_json_gz(LEXICON_PATH)["gazetteer"].items():
+        base = word[2:] if word.startswith("ال") else word
+        if not {"CTRY", "CTRYm", "LOC+"} & set(tags) or not base.endswith("يا") or len(base) < 5:
+            continue
+        for form in ("ال" + base[:-2] + "ية", "ال" + base[:-2] + "ي"):
+            out.update(key for key in map(place_key, title_words(form)) if seen[key] >= 5)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
@@ -75,17 +113,23 @@ def main() -> None:
     parser.add_argument("--min-count", type=int, default=5)
     parser.add_argument("--min-share", type=float, default=0.6)
     parser.add_argument("--min-after", type=float, default=0.15)
+    parser.add_argument("--min-town", type=float, default=0.1)
     args = parser.parse_args()
     as_place, seen, articles = tagged(args.folder)
     places = {stem for stem, n in as_place.items() if n >= args.min_count and n >= args.min_share * seen[stem]}
     after, seen = after_place_nouns(args.folder)
     places |= {stem for stem, n in after.items() if n >= args.min_count and n >= args.min_after * seen[stem]}
     places = sorted(stem for stem in places if len(stem) >= 3)
-    table = {"source": "SaudiNewsNet (Alhagri 2015) titles and openings: rasd's NER tagger and place-noun phrases; stems only",
+    after, seen = after_town_nouns(args.folder)
+    words = sorted(key for key, n in after.items() if n >= args.min_count and n >= args.min_town * seen[key]
+                   and len(key) >= 3 and _stem(key) and _stem(key) not in places)  # a known stem needs no word
+    known = set(places) | _gazetteer_stems(("CTRY", "LOC+"))  # the stems `cluster.place_stems` will hold
+    words = sorted(set(words) | {key for key in country_adjectives(seen) if _stem(key) and _stem(key) not in known})
+    table = {"source": "SaudiNewsNet (Alhagri 2015) titles and openings: rasd's NER tagger and place-noun phrases; stems, and words after town nouns",
              "articles": articles, "min_count": args.min_count, "min_share": args.min_share,
-             "min_after": args.min_after, "stems": places}
+             "min_after": args.min_after, "min_town": args.min_town, "stems": places, "words": words}
     args.out.write_text(json.dumps(table, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
-    print(f"{len(places)} place stems from {articles} articles -> {args.out}")
+    print(f"{len(places)} place stems and {len(words)} place words from {articles} articles -> {args.out}")
 
 
 if __name__ == "__main__":

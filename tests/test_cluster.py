@@ -214,6 +214,25 @@ def test_place_clash_tells_same_template_elsewhere_on_real_items():
     assert place_clash(feats("مؤشر بورصة قطر"), story(feats("مؤشر البورصة البحرينية")))
     assert not place_clash(feats("سوق الأسهم السعودية تغلق على ارتفاع"), story(feats("مؤشر الأسهم السعودية يرتفع 135")))
     assert not place_clash(taif, story(taif))
+    # towns whose stems are common words' are read as words: بريدة (stem ريد, as البريد), عنيزة
+    buraidah, unaizah = feats("مهرجان بريدة يجني مليارين"), feats("«مهرجان عنيزة» يستقبل 1500 سيارة")
+    assert buraidah.places and unaizah.places
+    assert place_clash(buraidah, story(unaizah)) and place_clash(unaizah, story(buraidah))
+    assert not place_clash(buraidah, story(feats("مهرجان تمور بريدة يواصل فعالياته")))
+
+
+def test_place_words_are_stored_and_old_features_read_without_them():
+    """`Features.places` (headline town words) goes to the store with the rest; features stored before it
+    existed read back with none, so their stories' places are their stems' as before."""
+    from rasd.features import Features, article_features
+
+    feats = article_features("«مهرجان عنيزة» يستقبل 1500 سيارة محملة بـ 500 طن من التمور يوميا", "", None)
+    assert feats.places
+    stored = json.loads(json.dumps(feats.to_json(), ensure_ascii=False))
+    assert Features.from_json(stored).places == feats.places
+    stored.pop("p")
+    assert Features.from_json(stored).places == frozenset()
+    assert "p" not in article_features("اجتماع مجلس الوزراء", "", None).to_json()
 
 
 def test_learned_places_hold_saudi_regions_not_common_words():
@@ -227,6 +246,21 @@ def test_learned_places_hold_saudi_regions_not_common_words():
         assert set(_stems_of(_light(place))) & stems, place
     for word in ("المدينة", "الشرقية", "اليوم", "الوزير", "مجلس"):
         assert not set(_stems_of(_light(word))) & stems, word
+
+
+def test_learned_place_words_hold_towns_whose_stems_are_common_words():
+    """The whole words `scripts/train_places.py` keeps after a town noun or a governor, and the adjectives of
+    countries named `...يا`: not the adjectives that follow "منطقة" (منطقة خالية, منطقة حدودية, منطقة الجزاء)."""
+    from rasd.cluster import place_stems
+    from rasd.features import _stem, learned_place_words, place_key, title_words
+
+    words = learned_place_words()
+    for town in ("بريدة", "عنيزة", "الخرج", "بيشة", "التركية", "الروسي"):
+        word = title_words(town)[0]
+        assert place_key(word) in words and _stem(word) not in place_stems(), town
+    for word in ("خالية", "حدودية", "الجزاء", "جبلية", "نائية", "البريد", "خرج"):
+        assert place_key(title_words(word)[0]) not in words, word
+    assert place_key(title_words("وبالخرج")[0]) == place_key(title_words("للخرج")[0]) == "الخرج"
 
 
 def test_registered_stories_share_their_stem_strings():
