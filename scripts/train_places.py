@@ -15,7 +15,7 @@ title and opening, each keeping a stem seen in it at least `--min-count` times:
 A third reading keeps whole words (`features.place_key`: folded, `ال` kept, other clitics off) for towns whose
 stem is a common word's or too rare there: بريدة (stem ريد, as البريد), الخرج (خرج, "went out"), عنيزة,
 بيشة. A word is kept when at least `--min-town` of its occurrences follow a town noun (محافظة, مدينة,
-العاصمة) or a governor (محافظ): unlike منطقة, no adjective follows those (منطقة خالية, منطقة حدودية).
+العاصمة) or a governor (محافظ), or a capital's adjective (العاصمة العمانية مسقط): unlike منطقة, no adjective follows those (منطقة خالية, منطقة حدودية).
 The words also hold the adjectives of the gazetteer's countries named `...يا` (التركية, الروسي of تركيا,
 روسيا), whose stems are common words' (ترك "left", روس): "البورصة التركية" names a place.
 """
@@ -39,6 +39,7 @@ PLACE_NOUNS = {prefix + noun for prefix in ("", "ب", "ل") for noun in ("منط
 PLACE_NOUNS |= {"العاصمة", "العاصمه"}
 TOWN_NOUNS = {fold_stem_letters(prefix + noun).casefold() for prefix in ("", "و", "ب", "ل")
               for noun in ("محافظة", "محافظه", "مدينة", "مدينه", "العاصمة", "العاصمه", "محافظ")}
+CAPITAL_NOUNS = {word for word in TOWN_NOUNS if word.endswith(("العاصمة", "العاصمه"))}
 
 
 def after_place_nouns(folder: Path) -> tuple[Counter, Counter]:
@@ -56,15 +57,16 @@ def after_place_nouns(folder: Path) -> tuple[Counter, Counter]:
 
 
 def after_town_nouns(folder: Path) -> tuple[Counter, Counter]:
-    """(place key -> times right after a town noun or a governor, place key -> times read) over titles and openings."""
+    """(place key -> times right after a town noun or a governor, or after a capital and its country's adjective
+    (العاصمة العمانية مسقط), place key -> times read) over titles and openings."""
     after, seen = Counter(), Counter()
     for record in distinct_records(folder):
-        previous = None
+        before = previous = ""
         for word in title_words((record.get("title") or "") + "\n" + (record.get("content") or "")[:PATTERN_CHARS]):
             key = place_key(word)
             seen[key] += 1
-            after[key] += previous in TOWN_NOUNS
-            previous = word
+            after[key] += previous in TOWN_NOUNS or (before in CAPITAL_NOUNS and previous.endswith(("ية", "يه")))
+            before, previous = previous, word
     return after, seen
 
 

@@ -249,13 +249,13 @@ def test_learned_places_hold_saudi_regions_not_common_words():
 
 
 def test_learned_place_words_hold_towns_whose_stems_are_common_words():
-    """The whole words `scripts/train_places.py` keeps after a town noun or a governor, and the adjectives of
-    countries named `...يا`: not the adjectives that follow "منطقة" (منطقة خالية, منطقة حدودية, منطقة الجزاء)."""
+    """The whole words `scripts/train_places.py` keeps after a town noun, a governor or a capital's adjective
+    (مسقط, whose stem is also مسقط رأس's), and the adjectives of countries named `...يا`: not the adjectives that follow "منطقة" (منطقة خالية, منطقة حدودية, منطقة الجزاء)."""
     from rasd.cluster import place_stems
     from rasd.features import _stem, learned_place_words, place_key, title_words
 
     words = learned_place_words()
-    for town in ("بريدة", "عنيزة", "الخرج", "بيشة", "التركية", "الروسي"):
+    for town in ("بريدة", "عنيزة", "الخرج", "بيشة", "التركية", "الروسي", "مسقط"):
         word = title_words(town)[0]
         assert place_key(word) in words and _stem(word) not in place_stems(), town
     for word in ("خالية", "حدودية", "الجزاء", "جبلية", "نائية", "البريد", "خرج"):
