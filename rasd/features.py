@@ -75,8 +75,8 @@ class Features:
     standing: str | None = None  # "press review", "cartoon" or "news brief" (`standing_kind`), else None
     report: bool = False  # a market's or the weather's report of the day (`is_day_report`)
     counts: tuple[tuple[str, float], ...] = field(default=(), compare=False)  # see title_counts; not stored
-    # stems of the headline's words that name a town whose stem alone does not (`learned_place_words`: بريدة's
-    # stem is البريد's); empty in features stored before they were read, whose places are then the stems' only
+    # stems of the headline's words that name a place whose stem alone does not (`learned_place_words`: بريدة's
+    # stem is البريد's, التركية's ترك "left"); empty in features stored before they were read (stems' places only)
     places: frozenset[str] = frozenset()
     # the headline's stems and the text's first `LEDE_STEMS`, every one (`lede` keeps the 40 strongest, and drops
     # a common "terrorist" from a long opening): where an incident is looked up (`cluster`); not stored
