@@ -310,6 +310,12 @@ _NOTICE = re.compile(
     r"|(?<![^\W\d_])[يت]رزق(?:ان)? ب"
     r"|^\D*(?<![^\W\d_])عريسا(?![^\W\d_])(?!\s*و)"  # "فواز العنزي عريساً": a groom; not "26 عريساً وعروسا", a group wedding
 )
+# A round-up of several stock markets ("تباين أداء الأسهم الخليجية", "بورصات الخليج تواصل تراجعاتها"): a multi-topic
+# item, so a story of its own (on the gold days, all are), and not one that a single market's close joins (08-10:
+# the Kuwaiti and the Qatari closes had joined the Gulf round-up). Stocks only: "النفط ... في الأسواق العالمية" is
+# oil's report of the day.
+_ROUNDUP = re.compile(r"(?<![^\W\d_])(?:ال)?(?:اسهم|بورصات|اسواق المال|اسواق الاسهم) (?:ال)?(?:خليجيه|عربيه|عالميه|خليج)"
+                      r"(?![^\W\d_])")
 _MARTYR = re.compile(r"شهيد|شهداء|استشهاد")
 # ...or a headline that names only the office ("«التقاعد»", "شركات «العثيم»") or greets ("وزارة الصحة تهنئ
 # منسوبيها") over a lede that opens with the office holding its Eid party ("أقامت المؤسسة ... حفل معايدة"):
@@ -332,6 +338,8 @@ def standing_kind(title: str, folded: str | None = None, text: str | None = None
     `folded_title(title)` when the caller has it."""
     folded = folded_title(title) if folded is None else folded
     kind = next((kind for kind, pattern in _STANDING if pattern.match(folded)), None)
+    if kind is None and _ROUNDUP.search(folded):
+        kind = "market round-up"
     if kind is None and not _MARTYR.search(folded):
         if _NOTICE.search(folded) or (text and _notice_lede(folded, text)):
             kind = "social notice"
