@@ -293,6 +293,12 @@ _STANDING = tuple((kind, re.compile(rf"^(?:{pattern})(?![^\W\d_])")) for kind, p
     ("cartoon", r"(?:ال)?كاريكاتير|(?:ال)?كاريكاتور"),
     ("news brief", r"موجز|اخبار متفرقه|متفرقات"),
 ))
+# A round-up of several stock markets ("تباين أداء الأسهم الخليجية", "بورصات الخليج تواصل تراجعاتها"): a multi-topic
+# item, so a story of its own (on the gold days, all are), and not one that a single market's close joins (08-10:
+# the Kuwaiti and the Qatari closes had joined the Gulf round-up). Stocks only: "النفط ... في الأسواق العالمية" is
+# oil's report of the day.
+_ROUNDUP = re.compile(r"(?<![^\W\d_])(?:ال)?(?:اسهم|بورصات|اسواق المال|اسواق الاسهم) (?:ال)?(?:خليجيه|عربيه|عالميه|خليج)"
+                      r"(?![^\W\d_])")
 
 
 # Social-page notices: an office's Eid greetings party for its staff, a family receiving condolences, a
@@ -310,12 +316,6 @@ _NOTICE = re.compile(
     r"|(?<![^\W\d_])[يت]رزق(?:ان)? ب"
     r"|^\D*(?<![^\W\d_])عريسا(?![^\W\d_])(?!\s*و)"  # "فواز العنزي عريساً": a groom; not "26 عريساً وعروسا", a group wedding
 )
-# A round-up of several stock markets ("تباين أداء الأسهم الخليجية", "بورصات الخليج تواصل تراجعاتها"): a multi-topic
-# item, so a story of its own (on the gold days, all are), and not one that a single market's close joins (08-10:
-# the Kuwaiti and the Qatari closes had joined the Gulf round-up). Stocks only: "النفط ... في الأسواق العالمية" is
-# oil's report of the day.
-_ROUNDUP = re.compile(r"(?<![^\W\d_])(?:ال)?(?:اسهم|بورصات|اسواق المال|اسواق الاسهم) (?:ال)?(?:خليجيه|عربيه|عالميه|خليج)"
-                      r"(?![^\W\d_])")
 _MARTYR = re.compile(r"شهيد|شهداء|استشهاد")
 # ...or a headline that names only the office ("«التقاعد»", "شركات «العثيم»") or greets ("وزارة الصحة تهنئ
 # منسوبيها") over a lede that opens with the office holding its Eid party ("أقامت المؤسسة ... حفل معايدة"):
@@ -333,9 +333,9 @@ def folded_title(title: str) -> str:
 
 
 def standing_kind(title: str, folded: str | None = None, text: str | None = None) -> str | None:
-    """The kind of standing item a headline opens (`_STANDING`) or is (`_NOTICE`, or `_NOTICE_LEDE` under an
-    office's name or a greeting when `text` is given), or None for an article about a happening; `folded`:
-    `folded_title(title)` when the caller has it."""
+    """The kind of standing item a headline opens (`_STANDING`) or is (a market round-up, `_ROUNDUP`; a social
+    notice, `_NOTICE`, or `_NOTICE_LEDE` under an office's name or a greeting when `text` is given), or None
+    for an article about a happening; `folded`: `folded_title(title)` when the caller has it."""
     folded = folded_title(title) if folded is None else folded
     kind = next((kind for kind, pattern in _STANDING if pattern.match(folded)), None)
     if kind is None and _ROUNDUP.search(folded):
