@@ -141,26 +141,36 @@ def _stem(word: str) -> str | None:
     return stem.translate(_NAME_MAP) if len(stem) >= 2 else None
 
 
+def _folded_words(light: str) -> list[str]:
+    """The words of a `_light` text as the stemmer reads them: stem letters folded, clitics still on."""
+    return _WORD.findall(fold_stem_letters(light).casefold())
+
+
 def _stems_of(light: str, limit: int | None = None) -> list[str]:
-    words = _WORD.findall(fold_stem_letters(light).casefold())
+    words = _folded_words(light)
     if limit:
         words = words[:limit]
     return list(filter(None, map(_stem, words)))  # stopwords and short stems (None) dropped
 
 
 @lru_cache(maxsize=1)
+def _places_table() -> dict:
+    """`data/places.json` (`scripts/train_places.py`), read once; empty when it does not ship."""
+    path = DATA_DIR / "places.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+@lru_cache(maxsize=1)
 def learned_places() -> frozenset[str]:
     """Stems of the places `scripts/train_places.py` learnt from SaudiNewsNet (Saudi regions and towns, mostly):
     the story engine's place test and the entity rules' (a town the tagger typed MISC)."""
-    path = DATA_DIR / "places.json"
-    return frozenset(json.loads(path.read_text(encoding="utf-8"))["stems"]) if path.is_file() else frozenset()
+    return frozenset(_places_table().get("stems", ()))
 
 
 @lru_cache(maxsize=1)
 def learned_place_words() -> frozenset[str]:
     """Towns `scripts/train_places.py` learnt as whole words (`place_key`), where the stem is a common word's."""
-    path = DATA_DIR / "places.json"
-    return frozenset(json.loads(path.read_text(encoding="utf-8")).get("words", ())) if path.is_file() else frozenset()
+    return frozenset(_places_table().get("words", ()))
 
 
 def place_key(word: str) -> str:
@@ -170,14 +180,14 @@ def place_key(word: str) -> str:
 
 def title_words(text: str) -> list[str]:
     """The folded words of a text as the stemmer reads them (clitics still on)."""
-    return _WORD.findall(fold_stem_letters(_light(text)).casefold())
+    return _folded_words(_light(text))
 
 
 def _place_word_stems(light_title: str) -> frozenset[str]:
     """Stems of a headline's words that are learned place words, with `و ب ل ف` before a bare one (`ببريدة`)."""
     words = learned_place_words()
     found = set()
-    for word in _WORD.findall(fold_stem_letters(light_title).casefold()):
+    for word in _folded_words(light_title):
         key = place_key(word)
         if key in words or (key[0] in "وبلف" and key[1:] in words):
             found.add(_stem(word))
@@ -442,7 +452,7 @@ def article_features(title: str, text: str, time: float | None, rare_below: floa
         standing=standing_kind(title, folded, text),
         report=is_day_report(title, folded),
         counts=title_counts(title, folded),
-        places=_place_word_stems(light_title) if learned_place_words() else frozenset(),
+        places=_place_word_stems(light_title),
     )
 
 

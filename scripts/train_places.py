@@ -123,10 +123,9 @@ def main() -> None:
     places |= {stem for stem, n in after.items() if n >= args.min_count and n >= args.min_after * seen[stem]}
     places = sorted(stem for stem in places if len(stem) >= 3)
     after, seen = after_town_nouns(args.folder)
-    words = sorted(key for key, n in after.items() if n >= args.min_count and n >= args.min_town * seen[key]
-                   and len(key) >= 3 and _stem(key) and _stem(key) not in places)  # a known stem needs no word
+    words = {key for key, n in after.items() if n >= args.min_count and n >= args.min_town * seen[key] and len(key) >= 3}
     known = set(places) | _gazetteer_stems(("CTRY", "LOC+"))  # the stems `cluster.place_stems` will hold
-    words = sorted(set(words) | {key for key in country_adjectives(seen) if _stem(key) and _stem(key) not in known})
+    words = sorted(key for key in words | country_adjectives(seen) if _stem(key) and _stem(key) not in known)
     table = {"source": "SaudiNewsNet (Alhagri 2015) titles and openings: rasd's NER tagger and place-noun phrases; stems, and words after town nouns",
              "articles": articles, "min_count": args.min_count, "min_share": args.min_share,
              "min_after": args.min_after, "min_town": args.min_town, "stems": places, "words": words}
